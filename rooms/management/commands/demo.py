@@ -1,0 +1,45 @@
+"""Demo data for a first look: two people, an admin and two rooms with a few messages."""
+
+import uuid
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from rooms import services
+from rooms.models import Room
+
+DEMO_PASSWORD = "roomcast-demo"
+DEMO_USERS = {"alice": False, "bob": False, "admin": True}
+
+
+class Command(BaseCommand):
+    help = f"Create demo users ({', '.join(DEMO_USERS)}; password {DEMO_PASSWORD!r}) and rooms."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="Run even though other accounts exist.")
+
+    @transaction.atomic
+    def handle(self, *args, force: bool = False, **options) -> None:
+        User = get_user_model()
+        others = User.objects.exclude(username__in=DEMO_USERS)
+        if others.exists() and not force:
+            raise CommandError("This database has real accounts; demo data is for an empty one (use --force).")
+        people = {}
+        for name, staff in DEMO_USERS.items():
+            user, created = User.objects.get_or_create(
+                username=name, defaults={"email": f"{name}@example.com", "is_staff": staff, "is_superuser": staff}
+            )
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+            people[name] = user
+        for name, about in [("General", "Everything and anything"), ("Random", "Off-topic chatter")]:
+            if not Room.objects.filter(name=name).exists():
+                services.create_room(people["alice"], name, about)
+        general = Room.objects.get(name="General")
+        if not general.messages.exists():
+            for author, text in [("alice", "Welcome to Roomcast!"), ("bob", "Hi alice 👋")]:
+                services.join(people[author], general)
+                services.post_message(people[author], general.pk, text, uuid.uuid4())
+        self.stdout.write(self.style.SUCCESS(f"Demo ready: log in as alice, bob or admin with {DEMO_PASSWORD!r}."))

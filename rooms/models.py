@@ -1,0 +1,110 @@
+"""Rooms and direct conversations share one model, so history, moderation and delivery are written once."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+
+class RoomQuerySet(models.QuerySet["Room"]):
+    def accessible_to(self, user) -> RoomQuerySet:
+        """Open rooms are public to signed-in people; a direct room only to its two members."""
+        return self.filter(Q(kind=Room.Kind.OPEN) | Q(kind=Room.Kind.DIRECT, memberships__user=user))
+
+
+class Room(models.Model):
+    class Kind(models.TextChoices):
+        OPEN = "open", "Room"
+        DIRECT = "direct", "Direct message"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.OPEN)
+    name = models.CharField(max_length=80, blank=True)
+    # Open rooms only; direct rooms are reached by the other person's username.
+    slug = models.SlugField(max_length=90, unique=True, null=True, blank=True, allow_unicode=True)
+    description = models.CharField(max_length=300, blank=True)
+    # "<lower user id>:<higher user id>" so a pair of people has exactly one conversation.
+    direct_key = models.CharField(max_length=50, unique=True, null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Last message sequence number; bumped with an UPDATE so concurrent sends get distinct, ordered numbers.
+    last_seq = models.BigIntegerField(default=0, editable=False)
+
+    objects = RoomQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                name="room_kind_fields",
+                condition=Q(kind="open", slug__isnull=False, direct_key__isnull=True)
+                | Q(kind="direct", slug__isnull=True, direct_key__isnull=False),
+            )
+        ]
+
+    def __str__(self) -> str:
+        if self.kind == self.Kind.DIRECT:
+            return f"DM {self.direct_key}"
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("rooms:room", kwargs={"slug": self.slug})
+
+    @property
+    def is_direct(self) -> bool:
+        return self.kind == self.Kind.DIRECT
+
+
+class Membership(models.Model):
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["room", "user"], name="membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.room}"
+
+
+class MessageQuerySet(models.QuerySet["Message"]):
+    def visible(self) -> MessageQuerySet:
+        return self.filter(deleted_at__isnull=True)
+
+
+class Message(models.Model):
+    MAX_LENGTH = 4000
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages")
+    seq = models.BigIntegerField(editable=False)
+    body = models.TextField(max_length=MAX_LENGTH)
+    # Chosen by the sending page; a replayed send with the same id is stored once.
+    client_id = models.UUIDField(default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Moderation removes a message from every screen but keeps the row for the record.
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+
+    objects = MessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["room", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["room", "seq"], name="message_room_seq_unique"),
+            models.UniqueConstraint(fields=["author", "client_id"], name="message_client_id_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.author}: {self.body[:60]}"
+
+    @property
+    def dom_id(self) -> str:
+        return f"msg-{self.pk}"

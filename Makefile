@@ -1,0 +1,66 @@
+# Roomcast: `make run` for a development server, `make test` for every test.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+
+# The first interpreter that is Python >= 3.12 (the repo's .python-version selects 3.13 under pyenv).
+PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.14; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
+
+# `make test` runs against the production setup: PostgreSQL and Redis on this machine unless set otherwise.
+# Without them (and outside CI) the suite falls back to SQLite and the in-memory layer, and says so.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: run test demo lint format chromium python clean
+
+python:
+	@if [ -z "$(PYTHON)" ]; then \
+		echo "Roomcast needs Python 3.12 or newer (Django 6.1); found: $$(python3 --version 2>&1)."; \
+		echo "Install one, e.g. 'pyenv install 3.13' (the repo's .python-version then selects it),"; \
+		echo "or your system's python3.13 package, and run make again."; \
+		exit 1; \
+	fi
+
+$(VENV)/.runtime: requirements.txt | python
+	@[ -x $(PY) ] && $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || $(PYTHON) -m venv --clear $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+run: $(VENV)/.runtime
+	$(PY) manage.py migrate
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+demo: $(VENV)/.runtime
+	$(PY) manage.py migrate
+	$(PY) manage.py demo
+
+# e2e tests drive Debian's Chromium (Playwright cannot download its own browser here).
+chromium:
+	@if ! command -v chromium >/dev/null; then \
+		if [ "$$CI" = "true" ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else \
+			echo "NOTE: Chromium is not installed, so the browser (e2e) tests will SKIP."; \
+			echo "      Install it with: sudo apt-get install chromium"; \
+		fi; \
+	fi
+
+lint: $(VENV)/.dev
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(VENV)/.dev
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+test: $(VENV)/.dev chromium lint
+	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" REDIS_URL="$${REDIS_URL:-$(TEST_REDIS_URL)}" \
+		$(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) db.sqlite3 test-db.sqlite3 staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,65 @@
+"""Shared test helpers: people, signed-in sockets, and reading frames the way a browser would."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from chatsite.asgi import application
+
+ORIGIN = (b"origin", b"http://127.0.0.1")
+User = get_user_model()
+
+
+def make_user(username: str, **extra) -> User:
+    return User.objects.create_user(username, f"{username}@example.com", "correct-horse-battery", **extra)
+
+
+def session_cookie(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+async def open_socket(user=None, path: str = "/ws/", origin: tuple[bytes, bytes] | None = ORIGIN):
+    """Connect like the browser page does; returns (communicator, connected)."""
+    headers = [origin] if origin else []
+    if user is not None:
+        cookie = await database_sync_to_async(session_cookie)(user)
+        headers.append((b"cookie", f"sessionid={cookie}".encode()))
+    comm = WebsocketCommunicator(application, path, headers=headers)
+    connected, _ = await comm.connect()
+    return comm, connected
+
+
+def send_frame(body: str, client_id: str | None = None) -> str:
+    """The JSON frame the ws extension sends for the composer form."""
+    return json.dumps(
+        {"body": body, "client_id": client_id or str(uuid.uuid4()), "HEADERS": {"HX-Request": "true"}}
+    )
+
+
+async def frames_until(comm: WebsocketCommunicator, needle: str, timeout: float = 3) -> list[str]:
+    """Read frames until one contains `needle`; fails the test if it never comes."""
+    seen: list[str] = []
+    async with asyncio.timeout(timeout):
+        while True:
+            frame = await comm.receive_from(timeout=timeout)
+            seen.append(frame)
+            if needle in frame:
+                return seen
+
+
+async def closed_with(comm: WebsocketCommunicator, timeout: float = 3) -> int:
+    """The close code the server sent (skipping any frames before it)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            output = await comm.receive_output(timeout=timeout)
+            if output["type"] == "websocket.close":
+                return output.get("code", 1000)

@@ -1,0 +1,223 @@
+"""The websocket path over the real channels-redis layer: who receives what, and what is refused."""
+
+import uuid
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from django.test import Client
+
+from rooms import services
+from rooms.models import Message, Room
+
+from .helpers import closed_with, frames_until, make_user, open_socket, send_frame
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True), pytest.mark.redis]
+
+
+@pytest.fixture
+def people(transactional_db):
+    alice, bob, carol = (make_user(n) for n in ("alice", "bob", "carol"))
+    general = services.create_room(alice, "General")
+    other = services.create_room(carol, "Elsewhere")
+    dm = services.direct_room(alice, bob)
+    return {"alice": alice, "bob": bob, "carol": carol, "general": general, "other": other, "dm": dm}
+
+
+async def close_all(*comms) -> None:
+    for comm in comms:
+        await comm.disconnect()
+
+
+async def test_room_broadcast_reaches_every_member_and_no_one_outside(people):
+    general, other = people["general"], people["other"]
+    alice, ok_a = await open_socket(people["alice"], f"/ws/rooms/{general.pk}/")
+    bob, ok_b = await open_socket(people["bob"], f"/ws/rooms/{general.pk}/")
+    carol, ok_c = await open_socket(people["carol"], f"/ws/rooms/{other.pk}/")
+    assert ok_a and ok_b and ok_c
+
+    await alice.send_to(text_data=send_frame("hello <b>room</b>"))
+
+    for comm in (alice, bob):  # the sender sees her own message through the same broadcast
+        frames = await frames_until(comm, "hello &lt;b&gt;room&lt;/b&gt;")
+        assert f'id="messages-{general.pk}" hx-swap-oob="beforeend"' in frames[-1]
+        assert "<b>room</b>" not in frames[-1]  # escaped, never raw HTML
+    assert await carol.receive_nothing(timeout=0.3)
+    assert await database_sync_to_async(Message.objects.filter(room=general).count)() == 1
+    await close_all(alice, bob, carol)
+
+
+async def test_sender_gets_an_acknowledgement_for_its_client_id(people):
+    general = people["general"]
+    alice, _ = await open_socket(people["alice"], f"/ws/rooms/{general.pk}/")
+    client_id = str(uuid.uuid4())
+    await alice.send_to(text_data=send_frame("hi", client_id))
+    frames = await frames_until(alice, f'data-client-id="{client_id}" data-ok="1"')
+    assert 'id="composer-status"' in frames[-1]
+    await close_all(alice)
+
+
+async def test_dm_reaches_both_people_on_every_tab_and_no_third_user(people):
+    dm = people["dm"]
+    alice_dm_tab, _ = await open_socket(people["alice"], f"/ws/rooms/{dm.pk}/")
+    alice_list_tab, _ = await open_socket(people["alice"], "/ws/")
+    bob_tab, _ = await open_socket(people["bob"], f"/ws/rooms/{people['general'].pk}/")
+    carol_tab, _ = await open_socket(people["carol"], "/ws/")
+    carol_room_tab, _ = await open_socket(people["carol"], f"/ws/rooms/{people['general'].pk}/")
+
+    await alice_dm_tab.send_to(text_data=send_frame("just between us"))
+
+    for comm in (alice_dm_tab, alice_list_tab, bob_tab):
+        frames = await frames_until(comm, "just between us")
+        assert f'id="dm-{dm.pk}"' in frames[-1]  # the sidebar entry for the conversation comes along
+    for comm in (carol_tab, carol_room_tab):
+        assert await comm.receive_nothing(timeout=0.3)
+    await close_all(alice_dm_tab, alice_list_tab, bob_tab, carol_tab, carol_room_tab)
+
+
+async def test_dm_sidebar_entry_is_per_person(people):
+    dm = people["dm"]
+    alice, _ = await open_socket(people["alice"], f"/ws/rooms/{dm.pk}/")
+    bob, _ = await open_socket(people["bob"], "/ws/")
+    await alice.send_to(text_data=send_frame("ping"))
+    bob_frame = (await frames_until(bob, "ping"))[-1]
+    alice_frame = (await frames_until(alice, "ping"))[-1]
+    assert 'class="dm unread"' in bob_frame and "@alice" in bob_frame
+    assert 'class="dm"' in alice_frame and "@bob" in alice_frame
+    await close_all(alice, bob)
+
+
+async def test_anonymous_socket_is_accepted_then_closed_for_good(people):
+    comm, connected = await open_socket(None, f"/ws/rooms/{people['general'].pk}/")
+    assert connected
+    assert await closed_with(comm) == 4401
+
+
+async def test_foreign_origin_socket_is_refused(people):
+    comm, connected = await open_socket(people["alice"], "/ws/", origin=(b"origin", b"http://evil.example"))
+    assert not connected
+    comm, connected = await open_socket(people["alice"], "/ws/", origin=None)
+    assert not connected
+
+
+async def test_non_participant_cannot_open_a_dm_socket(people):
+    comm, connected = await open_socket(people["carol"], f"/ws/rooms/{people['dm'].pk}/")
+    assert connected
+    assert await closed_with(comm) == 4404
+
+
+async def test_unknown_room_socket_is_closed(people):
+    comm, _ = await open_socket(people["alice"], "/ws/rooms/999999/")
+    assert await closed_with(comm) == 4404
+
+
+@pytest.mark.parametrize(
+    ("frame", "error"),
+    [
+        (send_frame("x" * 4001), "Message is too long: 4,001 characters"),
+        (send_frame("y" * 40_000), "Message is too long"),
+        (send_frame("   \n  "), "Message is empty."),
+        ("{not json", "could not be read"),
+        ('["a list"]', "could not be read"),
+        ('{"body": 5}', "could not be read"),
+        ('{"body": "hi", "client_id": "nope"}', "bad client id"),
+    ],
+)
+async def test_bad_frame_gets_an_error_and_the_socket_stays_usable(people, frame, error):
+    general = people["general"]
+    alice, _ = await open_socket(people["alice"], f"/ws/rooms/{general.pk}/")
+    await alice.send_to(text_data=frame)
+    reply = (await frames_until(alice, 'data-ok="0"'))[-1]
+    assert error in reply and "composer-status" in reply
+    await alice.send_to(text_data=send_frame("still here"))
+    await frames_until(alice, "still here")
+    bodies = await database_sync_to_async(lambda: list(Message.objects.values_list("body", flat=True)))()
+    assert bodies == ["still here"]
+    await close_all(alice)
+
+
+async def test_binary_frame_gets_an_error(people):
+    alice, _ = await open_socket(people["alice"], f"/ws/rooms/{people['general'].pk}/")
+    await alice.send_to(bytes_data=b"\x00\x01")
+    assert "only takes text frames" in (await frames_until(alice, 'data-ok="0"'))[-1]
+    await close_all(alice)
+
+
+async def test_sending_from_a_page_without_a_room_is_refused(people):
+    alice, _ = await open_socket(people["alice"], "/ws/")
+    await alice.send_to(text_data=send_frame("into the void"))
+    assert "Open a room" in (await frames_until(alice, 'data-ok="0"'))[-1]
+    assert await database_sync_to_async(Message.objects.count)() == 0
+    await close_all(alice)
+
+
+async def test_replayed_send_with_the_same_client_id_is_stored_once(people):
+    general = people["general"]
+    alice, _ = await open_socket(people["alice"], f"/ws/rooms/{general.pk}/")
+    bob, _ = await open_socket(people["bob"], f"/ws/rooms/{general.pk}/")
+    client_id = str(uuid.uuid4())
+    await alice.send_to(text_data=send_frame("only once", client_id))
+    await frames_until(alice, f'data-client-id="{client_id}" data-ok="1"')
+    await alice.send_to(text_data=send_frame("only once", client_id))  # the offline queue replaying it
+    await frames_until(alice, f'data-client-id="{client_id}" data-ok="1"')
+    assert await database_sync_to_async(Message.objects.filter(body="only once").count)() == 1
+    await frames_until(bob, "only once")
+    assert await bob.receive_nothing(timeout=0.3)  # and bob sees it once
+    await close_all(alice, bob)
+
+
+async def test_deactivation_closes_every_socket_of_the_user_and_blocks_reconnect(people):
+    general = people["general"]
+    tab1, _ = await open_socket(people["alice"], f"/ws/rooms/{general.pk}/")
+    tab2, _ = await open_socket(people["alice"], "/ws/")
+    bob, _ = await open_socket(people["bob"], "/ws/")
+
+    def deactivate():
+        alice = people["alice"]
+        alice.is_active = False
+        alice.save()
+
+    await database_sync_to_async(deactivate)()
+    assert await closed_with(tab1) == 4403
+    assert await closed_with(tab2) == 4403
+    assert await bob.receive_nothing(timeout=0.3)  # bob is not affected
+
+    again, connected = await open_socket(people["alice"], f"/ws/rooms/{general.pk}/")
+    assert connected and await closed_with(again) == 4401
+    await close_all(bob)
+
+
+async def test_admin_delete_removes_the_message_from_open_screens(people):
+    general = people["general"]
+    message = (
+        await database_sync_to_async(services.post_message)(people["alice"], general.pk, "oops", uuid.uuid4())
+    ).message
+    bob, _ = await open_socket(people["bob"], f"/ws/rooms/{general.pk}/")
+    carol_elsewhere, _ = await open_socket(people["carol"], f"/ws/rooms/{people['other'].pk}/")
+    admin = await database_sync_to_async(make_user)("admin", is_staff=True, is_superuser=True)
+
+    def delete_in_admin():
+        client = Client()
+        client.force_login(admin)
+        return client.post(f"/admin/rooms/message/{message.pk}/delete/", {"post": "yes"})
+
+    response = await sync_to_async(delete_in_admin)()
+    assert response.status_code == 302
+    frame = (await frames_until(bob, f'id="msg-{message.pk}"'))[-1]
+    assert 'hx-swap-oob="delete"' in frame
+    assert await carol_elsewhere.receive_nothing(timeout=0.3)
+    refreshed = await database_sync_to_async(Message.objects.get)(pk=message.pk)
+    assert refreshed.deleted_at is not None and refreshed.deleted_by_id == admin.pk
+    await close_all(bob, carol_elsewhere)
+
+
+async def test_dm_deletion_reaches_only_the_two_people(people):
+    dm = people["dm"]
+    message = (await database_sync_to_async(services.post_message)(people["bob"], dm.pk, "secret", uuid.uuid4())).message
+    alice, _ = await open_socket(people["alice"], "/ws/")
+    carol, _ = await open_socket(people["carol"], "/ws/")
+    await database_sync_to_async(services.delete_messages)(Message.objects.filter(pk=message.pk), people["alice"])
+    await frames_until(alice, f'id="msg-{message.pk}" hx-swap-oob="delete"')
+    assert await carol.receive_nothing(timeout=0.3)
+    assert await database_sync_to_async(Room.objects.filter(pk=dm.pk).exists)()
+    await close_all(alice, carol)

@@ -40,9 +40,7 @@ async def open_socket(user=None, path: str = "/ws/", origin: tuple[bytes, bytes]
 
 def send_frame(body: str, client_id: str | None = None) -> str:
     """The JSON frame the ws extension sends for the composer form."""
-    return json.dumps(
-        {"body": body, "client_id": client_id or str(uuid.uuid4()), "HEADERS": {"HX-Request": "true"}}
-    )
+    return json.dumps({"body": body, "client_id": client_id or str(uuid.uuid4()), "HEADERS": {"HX-Request": "true"}})
 
 
 async def frames_until(comm: WebsocketCommunicator, needle: str, timeout: float = 3) -> list[str]:

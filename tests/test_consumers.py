@@ -94,9 +94,9 @@ async def test_anonymous_socket_is_accepted_then_closed_for_good(people):
 
 
 async def test_foreign_origin_socket_is_refused(people):
-    comm, connected = await open_socket(people["alice"], "/ws/", origin=(b"origin", b"http://evil.example"))
+    _, connected = await open_socket(people["alice"], "/ws/", origin=(b"origin", b"http://evil.example"))
     assert not connected
-    comm, connected = await open_socket(people["alice"], "/ws/", origin=None)
+    _, connected = await open_socket(people["alice"], "/ws/", origin=None)
     assert not connected
 
 
@@ -213,7 +213,8 @@ async def test_admin_delete_removes_the_message_from_open_screens(people):
 
 async def test_dm_deletion_reaches_only_the_two_people(people):
     dm = people["dm"]
-    message = (await database_sync_to_async(services.post_message)(people["bob"], dm.pk, "secret", uuid.uuid4())).message
+    post = database_sync_to_async(services.post_message)
+    message = (await post(people["bob"], dm.pk, "secret", uuid.uuid4())).message
     alice, _ = await open_socket(people["alice"], "/ws/")
     carol, _ = await open_socket(people["carol"], "/ws/")
     await database_sync_to_async(services.delete_messages)(Message.objects.filter(pk=message.pk), people["alice"])

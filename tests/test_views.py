@@ -39,7 +39,12 @@ def test_chat_pages_require_login(client, url):
 def test_signup_then_land_on_the_room_list(client):
     response = client.post(
         reverse("account_signup"),
-        {"username": "dora", "email": "dora@example.com", "password1": "a-long-pass-phrase", "password2": "a-long-pass-phrase"},
+        {
+            "username": "dora",
+            "email": "dora@example.com",
+            "password1": "a-long-pass-phrase",
+            "password2": "a-long-pass-phrase",
+        },
         follow=True,
     )
     assert response.redirect_chain[-1][0] == reverse("rooms:index")

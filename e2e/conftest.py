@@ -1,0 +1,314 @@
+"""End-to-end wiring: a live Daphne (HTTP + websockets) on the test database, and Debian's Chromium.
+
+The server runs in a forked child process for the whole session (starting it costs about a second); every
+test uses `transactional_db`, so what a test writes is committed and visible to the server, and the tables
+are flushed after each test. The server follows DATABASE_URL / REDIS_URL like the rest of the suite (see the
+root conftest): PostgreSQL + channels-redis, or the SQLite test file + the in-memory layer, which works here
+because every socket lives in that one server process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+CI = os.environ.get("CI", "").lower() == "true"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+HOST = "127.0.0.1"  # in ALLOWED_HOSTS by default, so the socket's Origin check passes
+PASSWORD = "Roomcast-e2e-passw0rd!"
+E2E_DIR = Path(__file__).resolve().parent
+
+# The tests wait for what a user would see; nothing should take anywhere near this long.
+ACTION_TIMEOUT_MS = 10_000
+
+
+# ---- collection --------------------------------------------------------------------------------------------
+
+
+def _is_e2e(item: pytest.Item) -> bool:
+    return E2E_DIR in Path(str(item.path)).resolve().parents
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]):
+    """Mark every test under e2e/ and run those tests after everything else.
+
+    Before the other hooks: the `e2e` marker (so -m e2e / -m "not e2e" select on it) and a committed
+    database (the server process must see the rows a test writes). After them (-m deselection,
+    pytest-django's own reordering): e2e last, because once pytest-playwright has started, the main thread
+    carries a "running" event loop for the rest of the session, which would break tests from tests/.
+    """
+    for item in items:
+        if _is_e2e(item):
+            item.add_marker(pytest.mark.e2e)
+            item.add_marker(pytest.mark.django_db(transaction=True))
+    result = yield
+    items[:] = [i for i in items if not _is_e2e(i)] + [i for i in items if _is_e2e(i)]
+    return result
+
+
+# ---- browser -----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing: the e2e tests drive Debian's Chromium (apt-get install chromium)"
+        if CI:
+            pytest.fail(f"CI=true and {message}", pytrace=False)
+        pytest.skip(f"SKIPPED LOUDLY: {message}")
+    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def base_url(asgi_live_server: LiveServer) -> str:
+    # pytest-playwright passes base_url to every context: pages can goto("/rooms/...").
+    return asgi_live_server.url
+
+
+# ---- live ASGI server --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+
+
+def _child_setup(test_db_name: str, cache_prefix: str) -> None:
+    """Runs in the server process before it serves: point it at the test database, and make it test-fast.
+
+    channels' own `set_database_connection` uses TEST["NAME"] or else "test_" + NAME, which is wrong in a
+    forked child on PostgreSQL: NAME there is already the test database's name (Django renamed it when it
+    created the test database), so it would open "test_test_test". The parent passes the name it uses.
+    """
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    # The app under test keeps Django's async-safety check, whatever the test process needs (see below).
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    settings.DATABASES["default"]["NAME"] = test_db_name
+    caches = {alias: {**conf, "KEY_PREFIX": cache_prefix} for alias, conf in settings.CACHES.items()}
+    override_settings(
+        # A fast hasher (the default PBKDF2 costs ~0.4 s per sign-up or log-in on a small box). The
+        # helpers below hash with MD5 too, so ORM-made users can log in without a slow rehash.
+        PASSWORD_HASHERS=[
+            "django.contrib.auth.hashers.MD5PasswordHasher",
+            "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        ],
+        # allauth keeps its sign-up/log-in rate-limit counters in the cache; with REDIS_URL that cache is
+        # shared, so keep this run's counters apart from other runs on the same Redis.
+        CACHES=caches,
+    ).enable()
+
+
+def _forked(process_cls: type[multiprocessing.Process]) -> type[multiprocessing.Process]:
+    fork = multiprocessing.get_context("fork")
+
+    class Forked(process_cls):
+        @staticmethod
+        def _Popen(process_obj):  # multiprocessing's own hook: start this process by forking
+            return fork.Process._Popen(process_obj)
+
+    return Forked
+
+
+@pytest.fixture(scope="session")
+def asgi_live_server(django_db_setup, django_db_blocker) -> Iterator[LiveServer]:
+    """A Daphne process serving chatsite's ASGI application (HTTP, static files, websockets).
+
+    Started as channels' ChannelsLiveServerTestCase does (make_application with ASGIStaticFilesHandler, a
+    setup hook that selects the test database), forked while the database is unblocked so the child may
+    use it. Forked explicitly (Python 3.14 defaults to forkserver), before Playwright starts any threads.
+    """
+    from channels.testing.live import make_application
+    from daphne.testing import DaphneProcess
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+    from django.db import connections
+
+    db = connections["default"]
+    if db.vendor == "sqlite" and db.is_in_memory_db():
+        raise pytest.UsageError("The e2e server needs a file or server test database, not in-memory SQLite.")
+
+    cache_prefix = os.environ.get("CHANNEL_PREFIX") or f"roomcast-e2e-{uuid.uuid4().hex[:8]}"
+    with django_db_blocker.unblock():
+        test_db_name = db.settings_dict["NAME"]
+        # The child must not share the parent's open database sockets.
+        connections.close_all()
+        process = _forked(DaphneProcess)(
+            HOST,
+            partial(make_application, static_wrapper=ASGIStaticFilesHandler),
+            setup=partial(_child_setup, test_db_name, cache_prefix),
+        )
+        process.start()
+    try:
+        while not process.ready.wait(timeout=0.5):
+            if not process.is_alive() or not process.errors.empty():
+                detail = process.errors.get(timeout=1)[1] if not process.errors.empty() else "no error reported"
+                raise RuntimeError(f"The e2e Daphne server did not start:\n{detail}")
+        yield LiveServer(url=f"http://{HOST}:{process.port.value}")
+    finally:
+        process.terminate()
+        process.join(timeout=10)
+        if process.is_alive():
+            process.kill()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _e2e_session(asgi_live_server: LiveServer) -> Iterator[None]:
+    """Start the server first (forked before Playwright has threads or a loop), then allow the ORM here.
+
+    pytest-playwright's sync API leaves an event loop marked as running in this thread, so every ORM call
+    a test makes (creating users, reading rows, the per-test flush) would raise SynchronousOnlyOperation.
+    Set only now: the server process was forked without it, and tests/ (run before e2e) never see it.
+    """
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    expect.set_options(timeout=5_000)
+    yield
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(autouse=True)
+def _e2e_test() -> Iterator[None]:
+    yield
+    _FRAMES.clear()
+
+
+# ---- users and sessions ------------------------------------------------------------------------------------
+
+
+def _make_user(username: str, *, superuser: bool = False, password: str = PASSWORD):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import MD5PasswordHasher, make_password
+
+    user = get_user_model()(
+        username=username,
+        email=f"{username}@example.com",
+        is_staff=superuser,
+        is_superuser=superuser,
+        password=make_password(password, hasher=MD5PasswordHasher()),
+    )
+    user.save()
+    return user
+
+
+@pytest.fixture
+def make_user() -> Callable[..., object]:
+    """make_user("alice", superuser=False): a user created straight in the database, for tests where
+    signing up is not the journey under test. Password: PASSWORD."""
+    return _make_user
+
+
+# Text of every websocket frame each browser context received, as seen on the wire (not just what the page
+# chose to show): privacy checks look here, since a leaked frame aimed at a room the page does not display
+# would never show up in the DOM.
+_FRAMES: dict[object, list[str]] = {}
+
+
+def instrument(context) -> None:
+    """Per context: count the page's socket openings (htmx:wsOpen) in window.__wsOpens, so a test can wait
+    until a page is listening before someone else sends; record received frames; default timeouts."""
+    context.add_init_script(
+        "document.addEventListener('htmx:wsOpen', () => { window.__wsOpens = (window.__wsOpens || 0) + 1; });"
+    )
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
+    frames = _FRAMES.setdefault(context, [])
+
+    def record(payload: str | bytes) -> None:
+        frames.append(payload if isinstance(payload, str) else payload.decode("utf-8", "replace"))
+
+    context.on("page", lambda page: page.on("websocket", lambda ws: ws.on("framereceived", record)))
+
+
+@pytest.fixture
+def ws_frames() -> Callable[[object], list[str]]:
+    """ws_frames(page) -> the text of every websocket frame that page's browser context has received."""
+    return lambda page: list(_FRAMES.get(page.context, []))
+
+
+def signup(new_context: Callable, username: str, password: str = PASSWORD):
+    """Sign up through allauth's real form in a fresh browser context; returns the signed-in page at '/'."""
+    context = new_context()
+    instrument(context)
+    page = context.new_page()
+    page.goto("/accounts/signup/")
+    form = page.locator("form", has=page.locator("input[name=password2]"))
+    form.locator("input[name=username]").fill(username)
+    form.locator("input[name=email]").fill(f"{username}@example.com")
+    form.locator("input[name=password1]").fill(password)
+    form.locator("input[name=password2]").fill(password)
+    form.locator("button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/$"))
+    expect(page.locator("header .me")).to_contain_text(username)
+    return page
+
+
+def login(page, username: str, password: str = PASSWORD):
+    """Log in through allauth's form (login = username or email); lands on the room list."""
+    page.goto("/accounts/login/")
+    form = page.locator("form", has=page.locator("input[name=login]"))
+    form.locator("input[name=login]").fill(username)
+    form.locator("input[name=password]").fill(password)
+    form.locator("button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/$"))
+    expect(page.locator("header .me")).to_contain_text(username)
+    return page
+
+
+@pytest.fixture
+def signed_up(new_context) -> Callable[[str], object]:
+    """signed_up("alice") -> a page where alice has just signed up through the form."""
+    return partial(signup, new_context)
+
+
+@pytest.fixture
+def logged_in(new_context) -> Callable[[str], object]:
+    """logged_in("carol") -> a page in a fresh context where carol (created via the ORM) has logged in."""
+
+    def _logged_in(username: str):
+        _make_user(username)
+        context = new_context()
+        instrument(context)
+        return login(context.new_page(), username)
+
+    return _logged_in
+
+
+@pytest.fixture
+def admin_page(new_context) -> Callable[[str], object]:
+    """admin_page("/admin/rooms/message/") -> a superuser (created via the ORM), logged in through the
+    Django admin's own login form in its own context, on that admin page."""
+
+    def _admin_page(path: str = "/admin/"):
+        _make_user("admin", superuser=True)
+        context = new_context()
+        context.set_default_timeout(ACTION_TIMEOUT_MS)
+        page = context.new_page()
+        page.goto(f"/admin/login/?next={path}")
+        page.get_by_label("Username").fill("admin")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        expect(page).to_have_url(re.compile(re.escape(path) + "$"))
+        return page
+
+    return _admin_page

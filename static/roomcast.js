@@ -66,9 +66,12 @@
 
   // ---- placing what arrives --------------------------------------------------------------------------
 
+  // `root` is the document, a page of history or one message: look at it and inside it.
+  const within = (root, selector) => [...(root.matches?.(selector) ? [root] : []), ...root.querySelectorAll(selector)];
+
   function decorate(root) {
-    root.querySelectorAll(`.message[data-author="${me()}"]`).forEach((m) => m.classList.add("mine"));
-    root.querySelectorAll("time[datetime]").forEach((t) => {
+    within(root, `.message[data-author="${me()}"]`).forEach((m) => m.classList.add("mine"));
+    within(root, "time[datetime]").forEach((t) => {
       const d = new Date(t.getAttribute("datetime"));
       if (!isNaN(d)) {
         t.textContent = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });

@@ -1,83 +1,247 @@
-"""The websocket adapter: authorize, parse a frame, call the service, forward pre-rendered frames."""
+"""The websocket adapter: authorize, parse a frame, call the service, forward pre-rendered frames.
+
+One socket per page. It follows the person's own group and the groups of all their rooms (so sidebar badges
+stay live anywhere in the app), and marks presence in the room the page shows.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
-import uuid
+import logging
+import time
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from . import realtime, services
-from .models import Room
+from . import presence, realtime, services
+from .models import Membership, Message
+
+log = logging.getLogger(__name__)
 
 # A 4,000-character message is at most ~24 KB as escaped JSON; anything far beyond that is not a composer send.
 MAX_FRAME_CHARS = 32_000
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
+UNREADABLE = "That message could not be read; please try again."
+PRESENCE_DEBOUNCE = 0.5  # seconds: many joins and leaves at once make one presence frame per room
+TYPING_MIN_INTERVAL = 1.0  # seconds between typing frames from one socket, whatever the page sends
+
+_presence_flushes: dict[tuple[int, int], asyncio.Task] = {}
 
 
-def parse_send(text_data: str | None) -> tuple[str, uuid.UUID]:
-    """Turn a ws-send frame ({"body": ..., "client_id": ..., "HEADERS": {...}}) into arguments, or refuse it."""
+def schedule_presence(room_id: int, channel_layer) -> None:
+    """Broadcast the room's online list soon, once, however many sockets came and went meanwhile."""
+    loop = asyncio.get_running_loop()
+    key = (id(loop), room_id)
+    task = _presence_flushes.get(key)
+    if task is None or task.done():
+        _presence_flushes[key] = loop.create_task(_flush_presence(room_id, channel_layer))
+
+
+async def _flush_presence(room_id: int, channel_layer) -> None:
+    await asyncio.sleep(PRESENCE_DEBOUNCE)
+    names = await presence.online_in_room(room_id)
+    frame = services.presence_frame(room_id, names)
+    await channel_layer.group_send(realtime.viewers_group(room_id), realtime.frame_event(frame))
+
+
+def parse_frame(text_data: str | None) -> dict:
     if text_data is None:
         raise services.ChatError("This socket only takes text frames.")
     if len(text_data) > MAX_FRAME_CHARS:
-        raise services.ChatError(f"Message is too long (the limit is {services.Message.MAX_LENGTH:,} characters).")
+        raise services.ChatError(f"Message is too long (the limit is {Message.MAX_LENGTH:,} characters).")
     try:
         data = json.loads(text_data)
     except ValueError:
-        raise services.ChatError("That message could not be read; please try again.") from None
-    if not isinstance(data, dict) or not isinstance(data.get("body"), str):
-        raise services.ChatError("That message could not be read; please try again.")
-    return data["body"], services.parse_client_id(data.get("client_id"))
+        raise services.ChatError(UNREADABLE) from None
+    if not isinstance(data, dict):
+        raise services.ChatError(UNREADABLE)
+    return data
+
+
+def field(data: dict, name: str, kind: type):
+    value = data.get(name)
+    if kind is int and isinstance(value, str) and value.isdigit():
+        value = int(value)  # form fields arrive as strings
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise services.ChatError(UNREADABLE)
+    return value
 
 
 class ChatConsumer(AsyncWebsocketConsumer):
-    """One socket per page: the user's personal group always, plus the open room being viewed."""
-
     async def connect(self) -> None:
         self.user = self.scope["user"]
         self.room_id: int | None = self.scope["url_route"]["kwargs"].get("room_id")
+        self.followed: set[str] = set()
+        self.heartbeat: asyncio.Task | None = None
+        self.last_typing = 0.0
         # Refusals accept first and close with 4xxx: a close before accept looks like 1006 to the browser,
         # which the ws extension would retry forever.
         await self.accept()
         if not self.user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        room = await self._room()
-        if self.room_id is not None and room is None:
+        room_ids = await self._followed_rooms()
+        if room_ids is None:
             await self.close(code=CLOSE_NOT_FOUND)
             return
-        await self.channel_layer.group_add(realtime.user_group(self.user.pk), self.channel_name)
-        # Direct rooms are delivered through the two personal groups, so only open rooms have a group.
-        if room is not None and not room.is_direct:
-            await self.channel_layer.group_add(realtime.room_group(room.pk), self.channel_name)
+        groups = [realtime.user_group(self.user.pk), *map(realtime.room_group, room_ids)]
+        if self.room_id is not None:
+            groups.append(realtime.viewers_group(self.room_id))
+        for group in groups:
+            await self._follow(group)
+        await self._presence_arrive()
+        self.heartbeat = asyncio.create_task(self._beat())
 
     @database_sync_to_async
-    def _room(self) -> Room | None:
-        if self.room_id is None:
-            return None
-        return Room.objects.accessible_to(self.user).filter(pk=self.room_id).first()
+    def _followed_rooms(self) -> list[int] | None:
+        """The person's rooms; None if the page's room is not theirs to see."""
+        room_ids = set(Membership.objects.filter(user=self.user).values_list("room_id", flat=True))
+        if self.room_id is not None and self.room_id not in room_ids:
+            if services.accessible_room(self.user, self.room_id) is None:
+                return None
+            room_ids.add(self.room_id)
+        return sorted(room_ids)
+
+    async def _follow(self, group: str) -> None:
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.followed.add(group)
 
     async def disconnect(self, code: int) -> None:
-        if self.user.is_authenticated:
-            await self.channel_layer.group_discard(realtime.user_group(self.user.pk), self.channel_name)
+        if self.heartbeat is not None:
+            self.heartbeat.cancel()
+            await self._presence_leave()
+        for group in self.followed:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    # ---- presence --------------------------------------------------------------------------------------
+
+    @property
+    def _presence_keys(self) -> list[str]:
+        keys = [presence.user_key(self.user.pk)]
+        if self.room_id is not None:
+            keys.append(presence.room_key(self.room_id))
+        return keys
+
+    @property
+    def _presence_member(self) -> str:
+        return presence.Entry(self.channel_name, self.user.pk, self.user.get_username()).encode()
+
+    async def _presence_arrive(self) -> None:
+        try:
+            await presence.store.touch(self._presence_keys, self._presence_member)
             if self.room_id is not None:
-                await self.channel_layer.group_discard(realtime.room_group(self.room_id), self.channel_name)
+                schedule_presence(self.room_id, self.channel_layer)
+            if await self._is_only_socket():
+                await self._tell_partners(online=True)
+        except Exception:  # presence is best effort; chat works without it
+            log.exception("presence: arrive failed for user %s", self.user.pk)
+
+    async def _presence_leave(self) -> None:
+        try:
+            await presence.store.remove(self._presence_keys, self._presence_member)
+            if self.room_id is not None:
+                schedule_presence(self.room_id, self.channel_layer)
+            if not await presence.online_users([self.user.pk]):
+                await self._tell_partners(online=False)
+        except Exception:  # presence is best effort; a closing socket must still close
+            log.exception("presence: leave failed for user %s", self.user.pk)
+
+    async def _is_only_socket(self) -> bool:
+        return (await presence.store.counts([presence.user_key(self.user.pk)]))[0] == 1
+
+    async def _tell_partners(self, *, online: bool) -> None:
+        """Online dots: the people who share a direct conversation with this person see them come and go."""
+        partners = await database_sync_to_async(services.dm_partner_ids)(self.user.pk)
+        frame = realtime.frame_event(services.dot_frame(self.user.pk, online))
+        for partner in partners:
+            await self.channel_layer.group_send(realtime.user_group(partner), frame)
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(presence.HEARTBEAT)
+            try:
+                await presence.store.touch(self._presence_keys, self._presence_member)
+                # Entries of sockets that died without closing (a crashed worker) expire; say so once pruned.
+                if self.room_id is not None and await presence.store.prune(presence.room_key(self.room_id)):
+                    schedule_presence(self.room_id, self.channel_layer)
+                await presence.store.prune(presence.user_key(self.user.pk))
+            except Exception:
+                log.exception("presence: heartbeat failed for user %s", self.user.pk)
+
+    # ---- frames from the page ----------------------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        client_id = None
+        data: dict = {}
         try:
-            body, client_id = parse_send(text_data)
-            if self.room_id is None:
-                raise services.ChatError("Open a room or a conversation to send messages.")
-            await database_sync_to_async(services.post_message)(self.user, self.room_id, body, client_id)
+            data = parse_frame(text_data)
+            action = data.get("action", "send")
+            handler = getattr(self, f"on_{action}", None) if action in self.ACTIONS else None
+            if handler is None:
+                raise services.ChatError(UNREADABLE)
+            reply = await handler(data)
         except services.ChatError as error:
-            await self.send(text_data=services.render_status(str(error), client_id))
-            return
-        await self.send(text_data=services.render_status(client_id=client_id, ok=True))
+            reply = services.render_status(str(error), data.get("client_id") if isinstance(data, dict) else None)
+        if reply:
+            await self.send(text_data=reply)
+
+    ACTIONS = frozenset({"send", "edit", "delete", "typing", "read", "catch_up"})
+
+    def _room(self) -> int:
+        if self.room_id is None:
+            raise services.ChatError("Open a room or a conversation to send messages.")
+        return self.room_id
+
+    async def on_send(self, data: dict) -> str:
+        body = field(data, "body", str)
+        client_id = services.parse_client_id(data.get("client_id"))
+        await database_sync_to_async(services.post_message)(self.user, self._room(), body, client_id)
+        return services.render_status(client_id=client_id, ok=True)
+
+    async def on_edit(self, data: dict) -> str:
+        await database_sync_to_async(services.edit_message)(
+            self.user, field(data, "message_id", int), field(data, "body", str)
+        )
+        return ""
+
+    async def on_delete(self, data: dict) -> str:
+        await database_sync_to_async(services.delete_message)(self.user, field(data, "message_id", int))
+        return ""
+
+    async def on_typing(self, data: dict) -> str:
+        room_id = self._room()
+        now = time.monotonic()
+        if now - self.last_typing >= TYPING_MIN_INTERVAL:
+            self.last_typing = now
+            frame = services.typing_frame(self.user, room_id)
+            await self.channel_layer.group_send(
+                realtime.viewers_group(room_id), realtime.frame_event(frame, skip_user=self.user.pk)
+            )
+        return ""
+
+    async def on_read(self, data: dict) -> str:
+        await database_sync_to_async(services.mark_read)(self.user, self._room(), field(data, "seq", int))
+        return ""
+
+    async def on_catch_up(self, data: dict) -> str:
+        """Sent by the page on every (re)connect: what it missed in its room, and fresh unread counts."""
+        after = field(data, "after", int)
+
+        def gather() -> str:
+            missed = services.catch_up_frame(self.user, self.room_id, after) if self.room_id is not None else ""
+            return missed + services.unread_frame(self.user)
+
+        return await database_sync_to_async(gather)()
+
+    # ---- events from the channel layer ---------------------------------------------------------------
 
     async def chat_frame(self, event: dict) -> None:
+        if event.get("skip_user") != self.user.pk:
+            await self.send(text_data=event["html"])
+
+    async def chat_subscribe(self, event: dict) -> None:
+        await self._follow(realtime.room_group(event["room_id"]))
         await self.send(text_data=event["html"])
 
     async def chat_close(self, event: dict) -> None:

@@ -1,7 +1,8 @@
+from asgiref.sync import async_to_sync
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from . import services
+from . import presence, services
 
 
 def sidebar(request: HttpRequest) -> dict:
@@ -9,4 +10,12 @@ def sidebar(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"sidebar": SimpleLazyObject(lambda: services.sidebar(user))}
+
+    def build() -> dict:
+        data = services.sidebar(user)
+        online = async_to_sync(presence.online_users)([d["other"].pk for d in data["directs"]])
+        for d in data["directs"]:
+            d["online"] = d["other"].pk in online
+        return data
+
+    return {"sidebar": SimpleLazyObject(build)}

@@ -32,7 +32,8 @@ class Room(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    # Last message sequence number; bumped with an UPDATE so concurrent sends get distinct, ordered numbers.
+    # The room's change counter: every new, edited or deleted message takes the next number. It is bumped
+    # with an UPDATE (a row lock), so numbers are handed out in commit order and catch-up can ask "after N".
     last_seq = models.BigIntegerField(default=0, editable=False)
 
     objects = RoomQuerySet.as_manager()
@@ -64,6 +65,8 @@ class Membership(models.Model):
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     joined_at = models.DateTimeField(auto_now_add=True)
+    # The highest message seq this person has seen in the room; unread = later messages by others.
+    last_read_seq = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["room", "user"], name="membership_unique")]
@@ -82,11 +85,14 @@ class Message(models.Model):
 
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages")
+    # Position in the room (fixed at creation) and the room change number of its latest change.
     seq = models.BigIntegerField(editable=False)
+    changed_seq = models.BigIntegerField(editable=False)
     body = models.TextField(max_length=MAX_LENGTH)
     # Chosen by the sending page; a replayed send with the same id is stored once.
     client_id = models.UUIDField(default=uuid.uuid4, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    edited_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Moderation removes a message from every screen but keeps the row for the record.
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
     deleted_by = models.ForeignKey(
@@ -101,10 +107,12 @@ class Message(models.Model):
             models.UniqueConstraint(fields=["room", "seq"], name="message_room_seq_unique"),
             models.UniqueConstraint(fields=["author", "client_id"], name="message_client_id_unique"),
         ]
+        # Catch-up reads "changes in this room after N".
+        indexes = [models.Index(fields=["room", "changed_seq"], name="message_room_changed")]
 
     def __str__(self) -> str:
         return f"{self.author}: {self.body[:60]}"
 
     @property
-    def dom_id(self) -> str:
-        return f"msg-{self.pk}"
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None

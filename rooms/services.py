@@ -1,18 +1,20 @@
 """The one path for rooms and messages: validation, permission, saving, rendering and fan-out.
 
-Views and consumers parse input, call a function here and return its result or its ChatError.
+Views and consumers parse input, call a function here and return its result or its ChatError. Rooms and
+direct conversations share it all; a direct room's group simply only ever holds its two people's sockets.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Prefetch, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models.functions import Greatest
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
@@ -22,6 +24,9 @@ from .models import Membership, Message, Room
 
 User = get_user_model()
 PARTIALS = "rooms/partials.html"
+PAGE_SIZE = 50
+# A page that missed more changes than this reloads instead of replaying them one by one.
+CATCH_UP_LIMIT = 1000
 
 
 class ChatError(Exception):
@@ -34,11 +39,15 @@ class PostResult:
     created: bool
 
 
-# ---- rooms ---------------------------------------------------------------------------------------------
+# ---- rooms and membership ------------------------------------------------------------------------------
 
 
 def room_list() -> QuerySet[Room]:
     return Room.objects.filter(kind=Room.Kind.OPEN).annotate(member_count=Count("memberships"))
+
+
+def accessible_room(user: AbstractBaseUser, room_id: int) -> Room | None:
+    return Room.objects.accessible_to(user).filter(pk=room_id).first()
 
 
 def create_room(user: AbstractBaseUser, name: str, description: str = "") -> Room:
@@ -53,15 +62,22 @@ def create_room(user: AbstractBaseUser, name: str, description: str = "") -> Roo
     try:
         with transaction.atomic():
             room = Room.objects.create(name=name, slug=slug, description=description.strip(), created_by=user)
-            Membership.objects.create(room=room, user=user)
+            join(user, room)
     except IntegrityError:
         # Lost a race with someone creating the same name.
         raise ChatError(f"A room called “{name}” already exists.") from None
     return room
 
 
-def join(user: AbstractBaseUser, room: Room) -> None:
-    Membership.objects.get_or_create(room=room, user=user)
+def join(user: AbstractBaseUser, room: Room) -> Membership:
+    """Membership, created on first visit; the person's other open pages start following the room at once."""
+    membership, created = Membership.objects.get_or_create(
+        room=room, user=user, defaults={"last_read_seq": room.last_seq}
+    )
+    if created and not room.is_direct:
+        entry = render_partial("room_entry_frame", {"room": room, "unread": 0})
+        transaction.on_commit(lambda: realtime.subscribe(user.pk, room.pk, entry))
+    return membership
 
 
 def direct_room(user: AbstractBaseUser, other: AbstractBaseUser) -> Room:
@@ -78,23 +94,12 @@ def direct_room(user: AbstractBaseUser, other: AbstractBaseUser) -> Room:
         with transaction.atomic():
             room = Room.objects.create(kind=Room.Kind.DIRECT, direct_key=key, created_by=user)
             Membership.objects.bulk_create([Membership(room=room, user=user), Membership(room=room, user=other)])
-            return room
     except IntegrityError:
         return Room.objects.get(direct_key=key)
-
-
-def sidebar(user: AbstractBaseUser) -> dict[str, list]:
-    """The rooms the user is in and their direct conversations, each DM labelled with the other person."""
-    rooms = list(
-        Room.objects.filter(memberships__user=user)
-        .prefetch_related(Prefetch("memberships", queryset=Membership.objects.select_related("user")))
-        .order_by("-last_seq")
-    )
-    directs = [{"room": r, "other": other_member(r.memberships.all(), user.pk)} for r in rooms if r.is_direct]
-    return {
-        "rooms": sorted((r for r in rooms if not r.is_direct), key=lambda r: r.name.lower()),
-        "directs": [d for d in directs if d["other"] is not None],
-    }
+    for me, them in ((user, other), (other, user)):
+        entry = render_partial("dm_entry_frame", {"room": room, "other": them, "unread": 0})
+        transaction.on_commit(lambda me=me, entry=entry: realtime.subscribe(me.pk, room.pk, entry))
+    return room
 
 
 def other_member(memberships: Iterable[Membership], user_id: int):
@@ -102,9 +107,61 @@ def other_member(memberships: Iterable[Membership], user_id: int):
     return next((m.user for m in memberships if m.user_id != user_id), None)
 
 
-def recent_messages(room: Room, limit: int = 50) -> list[Message]:
-    latest = room.messages.visible().select_related("author").order_by("-seq")[:limit]
-    return list(reversed(latest))
+def unread_counts(user: AbstractBaseUser) -> dict[int, int]:
+    """Per room: messages by others after the person's read mark, in one query."""
+    unread = Q(
+        room__messages__seq__gt=F("last_read_seq"),
+        room__messages__deleted_at__isnull=True,
+    ) & ~Q(room__messages__author=user)
+    rows = Membership.objects.filter(user=user).annotate(unread=Count("room__messages", filter=unread))
+    return {m.room_id: m.unread for m in rows}
+
+
+def sidebar(user: AbstractBaseUser, online: set[int] | None = None) -> dict[str, list]:
+    """The rooms the user is in and their direct conversations, each DM labelled with the other person."""
+    rooms = list(
+        Room.objects.filter(memberships__user=user)
+        .prefetch_related(Prefetch("memberships", queryset=Membership.objects.select_related("user")))
+        .order_by("-last_seq")
+    )
+    counts = unread_counts(user)
+    directs = []
+    for r in rooms:
+        if r.is_direct and (other := other_member(r.memberships.all(), user.pk)) is not None:
+            directs.append({"room": r, "other": other, "unread": counts.get(r.pk, 0)})
+    open_rooms = sorted((r for r in rooms if not r.is_direct), key=lambda r: r.name.lower())
+    return {
+        "rooms": [{"room": r, "unread": counts.get(r.pk, 0)} for r in open_rooms],
+        "directs": directs,
+    }
+
+
+def dm_partner_ids(user_id: int) -> list[int]:
+    """Everyone who shares a direct conversation with this person (they see their online dot)."""
+    return list(
+        Membership.objects.filter(room__kind=Room.Kind.DIRECT, room__memberships__user_id=user_id)
+        .exclude(user_id=user_id)
+        .values_list("user_id", flat=True)
+    )
+
+
+# ---- history -------------------------------------------------------------------------------------------
+
+
+def history(room: Room, before_seq: int | None = None, limit: int = PAGE_SIZE) -> tuple[list[Message], bool]:
+    """Up to `limit` visible messages before `before_seq` (or the newest), oldest first, and whether more exist."""
+    query = room.messages.visible().select_related("author").order_by("-seq")
+    if before_seq is not None:
+        query = query.filter(seq__lt=before_seq)
+    page = list(query[: limit + 1])
+    return list(reversed(page[:limit])), len(page) > limit
+
+
+def around(room: Room, seq: int, before: int = 25, limit: int = 500) -> tuple[list[Message], bool]:
+    """A permalink's view: a few messages before `seq` and what follows it; True if older ones exist."""
+    older, has_more = history(room, before_seq=seq, limit=before)
+    newer = list(room.messages.visible().select_related("author").filter(seq__gte=seq).order_by("seq")[:limit])
+    return older + newer, has_more
 
 
 # ---- messages ------------------------------------------------------------------------------------------
@@ -117,17 +174,32 @@ def parse_client_id(value: object) -> uuid.UUID:
         raise ChatError("This message could not be sent (bad client id); reload the page.") from None
 
 
-def post_message(user: AbstractBaseUser, room_id: int, body: str, client_id: uuid.UUID) -> PostResult:
-    """Validate, save, then broadcast on commit. A replay of an already stored client id returns that one."""
+def _clean_body(body: str) -> str:
     body = body.strip()
     if not body:
         raise ChatError("Message is empty.")
     if len(body) > Message.MAX_LENGTH:
         raise ChatError(f"Message is too long: {len(body):,} characters (the limit is {Message.MAX_LENGTH:,}).")
+    return body
+
+
+def _require_active(user: AbstractBaseUser) -> None:
     # scope["user"] was fixed at connect; re-check so a deactivated account cannot keep talking.
     if not User.objects.filter(pk=user.pk, is_active=True).exists():
         raise ChatError("Your account is not active.")
-    room = Room.objects.accessible_to(user).filter(pk=room_id).first()
+
+
+def _next_change(room_id: int) -> int:
+    """The room's next change number. Call inside a transaction: the UPDATE holds the room row until commit."""
+    Room.objects.filter(pk=room_id).update(last_seq=F("last_seq") + 1)
+    return Room.objects.values_list("last_seq", flat=True).get(pk=room_id)
+
+
+def post_message(user: AbstractBaseUser, room_id: int, body: str, client_id: uuid.UUID) -> PostResult:
+    """Validate, save, then broadcast on commit. A replay of an already stored client id returns that one."""
+    body = _clean_body(body)
+    _require_active(user)
+    room = accessible_room(user, room_id)
     if room is None:
         raise ChatError("That conversation does not exist.")
 
@@ -136,27 +208,102 @@ def post_message(user: AbstractBaseUser, room_id: int, body: str, client_id: uui
         return PostResult(existing, created=False)
     try:
         with transaction.atomic():
-            # The UPDATE locks the room row, so sequence numbers are handed out in commit order.
-            Room.objects.filter(pk=room.pk).update(last_seq=F("last_seq") + 1)
-            seq = Room.objects.values_list("last_seq", flat=True).get(pk=room.pk)
-            message = Message.objects.create(room=room, author=user, seq=seq, body=body, client_id=client_id)
-            Membership.objects.get_or_create(room=room, user=user)
-            transaction.on_commit(lambda: broadcast_message(message))
+            seq = _next_change(room.pk)
+            message = Message.objects.create(
+                room=room, author=user, seq=seq, changed_seq=seq, body=body, client_id=client_id
+            )
+            membership = join(user, room)
+            # Writing in a room means having read it up to here.
+            Membership.objects.filter(pk=membership.pk).update(last_read_seq=Greatest("last_read_seq", seq))
+            transaction.on_commit(lambda: broadcast(message))
     except IntegrityError:
         # The same send replayed concurrently through another socket: it is stored once.
         return PostResult(Message.objects.get(author=user, client_id=client_id), created=False)
     return PostResult(message, created=True)
 
 
-def delete_messages(messages: QuerySet[Message], by: AbstractBaseUser) -> int:
-    """Moderation: hide messages everywhere at once; the rows stay for the record."""
-    doomed = list(messages.visible().select_related("room"))
-    if not doomed:
-        return 0
+def _own_message(user: AbstractBaseUser, message_id: object, *, moderator_may: bool) -> Message:
+    try:
+        message = Message.objects.select_related("room", "author").get(pk=int(message_id), deleted_at__isnull=True)
+    except (Message.DoesNotExist, TypeError, ValueError):
+        raise ChatError("That message no longer exists.") from None
+    if accessible_room(user, message.room_id) is None:
+        raise ChatError("That message no longer exists.")
+    if message.author_id != user.pk and not (moderator_may and user.has_perm("rooms.delete_message")):
+        raise ChatError("You can only change your own messages.")
+    return message
+
+
+def edit_message(user: AbstractBaseUser, message_id: object, body: str) -> Message:
+    body = _clean_body(body)
+    _require_active(user)
     with transaction.atomic():
-        Message.objects.filter(pk__in=[m.pk for m in doomed]).update(deleted_at=timezone.now(), deleted_by=by)
-        transaction.on_commit(lambda: [broadcast_deletion(m) for m in doomed])
+        message = _own_message(user, message_id, moderator_may=False)
+        if message.body == body:
+            return message
+        message.body = body
+        message.edited_at = timezone.now()
+        message.changed_seq = _next_change(message.room_id)
+        message.save(update_fields=["body", "edited_at", "changed_seq"])
+        transaction.on_commit(lambda: broadcast(message))
+    return message
+
+
+def delete_message(user: AbstractBaseUser, message_id: object) -> Message:
+    """The author, or a moderator (rooms.delete_message permission), removes a message from every screen."""
+    _require_active(user)
+    message = _own_message(user, message_id, moderator_may=True)
+    delete_messages(Message.objects.filter(pk=message.pk), by=user)
+    return message
+
+
+def delete_messages(messages: QuerySet[Message], by: AbstractBaseUser) -> int:
+    """Hide messages everywhere at once; the rows stay, marked, for the record."""
+    with transaction.atomic():
+        doomed = list(messages.visible().select_related("room", "author").select_for_update(of=("self",)))
+        now = timezone.now()
+        for message in doomed:
+            message.deleted_at, message.deleted_by = now, by
+            message.changed_seq = _next_change(message.room_id)
+            message.save(update_fields=["deleted_at", "deleted_by", "changed_seq"])
+        transaction.on_commit(lambda: [broadcast(m) for m in doomed])
     return len(doomed)
+
+
+# ---- read state and catch-up ---------------------------------------------------------------------------
+
+
+def mark_read(user: AbstractBaseUser, room_id: int, seq: int) -> None:
+    """The person has seen the room up to `seq`: every tab of theirs gets the new unread count."""
+    with transaction.atomic():
+        moved = Membership.objects.filter(room_id=room_id, user=user, last_read_seq__lt=seq).update(
+            last_read_seq=Greatest("last_read_seq", seq)
+        )
+        if moved:
+            frame = unread_frame(user, room_ids=[room_id])
+            transaction.on_commit(lambda: realtime.send_frames({realtime.user_group(user.pk): frame}))
+
+
+def unread_frame(user: AbstractBaseUser, room_ids: list[int] | None = None) -> str:
+    counts = unread_counts(user)
+    if room_ids is not None:
+        counts = {r: counts.get(r, 0) for r in room_ids}
+    return render_partial("unread_frame", {"counts": counts.items()})
+
+
+def catch_up_frame(user: AbstractBaseUser, room_id: int, after: int) -> str:
+    """Every change to the room after change number `after`: new, edited and deleted messages, in order."""
+    room = accessible_room(user, room_id)
+    if room is None:
+        raise ChatError("That conversation does not exist.")
+    changes = list(
+        room.messages.filter(changed_seq__gt=after)
+        .select_related("author")
+        .order_by("changed_seq")[: CATCH_UP_LIMIT + 1]
+    )
+    if len(changes) > CATCH_UP_LIMIT:
+        return render_partial("reload_frame", {})
+    return render_partial("messages_frame", {"room_id": room.pk, "messages": changes}) if changes else ""
 
 
 # ---- rendering and fan-out -----------------------------------------------------------------------------
@@ -166,31 +313,24 @@ def render_partial(name: str, context: dict) -> str:
     return render_to_string(f"{PARTIALS}#{name}", context)
 
 
-def _deliver(room: Room, frame: str, per_person: Callable[[Membership, list[Membership]], str] | None = None) -> None:
-    """A room's frame goes to its group; a direct room's goes point-to-point to its two people."""
-    if not room.is_direct:
-        realtime.send_frames({realtime.room_group(room.pk): frame})
-        return
-    members = list(room.memberships.select_related("user"))
-    realtime.send_frames(
-        {realtime.user_group(m.user_id): frame + (per_person(m, members) if per_person else "") for m in members}
-    )
+def broadcast(message: Message) -> None:
+    """One frame, rendered once, to the room's group: new, edited and deleted messages alike."""
+    frame = render_partial("messages_frame", {"room_id": message.room_id, "messages": [message]})
+    realtime.send_frames({realtime.room_group(message.room_id): frame})
 
 
-def broadcast_message(message: Message) -> None:
-    def dm_entry(member: Membership, members: list[Membership]) -> str:
-        # Each person's sidebar entry names the other one, and is unread for the one who did not write it.
-        other = other_member(members, member.user_id)
-        unread = member.user_id != message.author_id
-        return render_partial("dm_entry_frame", {"room": message.room, "other": other, "unread": unread})
-
-    _deliver(message.room, render_partial("message_frame", {"message": message}), dm_entry)
+def typing_frame(user: AbstractBaseUser, room_id: int) -> str:
+    return render_partial("typing_frame", {"room_id": room_id, "user": user})
 
 
-def broadcast_deletion(message: Message) -> None:
-    _deliver(message.room, render_partial("delete_frame", {"message": message}))
+def presence_frame(room_id: int, usernames: list[str]) -> str:
+    return render_partial("presence_frame", {"room_id": room_id, "usernames": usernames, "oob": True})
+
+
+def dot_frame(user_id: int, online: bool) -> str:
+    return render_partial("dot", {"user_id": user_id, "online": online, "oob": True})
 
 
 def render_status(text: str = "", client_id: uuid.UUID | None = None, ok: bool = False) -> str:
-    """The sender-only frame: an acknowledgement (the page clears its composer) or an error to read."""
+    """The sender-only frame: an acknowledgement (the page drops its pending copy) or an error to read."""
     return render_partial("status_frame", {"text": text, "client_id": client_id or "", "ok": ok})

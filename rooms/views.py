@@ -1,13 +1,15 @@
 import uuid
 
+from asgiref.sync import async_to_sync
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 
-from . import services
+from . import presence, services
 from .forms import RoomForm
-from .models import Room
+from .models import Message, Room
 
 User = get_user_model()
 
@@ -29,7 +31,6 @@ def index(request: HttpRequest) -> HttpResponse:
 @login_required
 def room(request: HttpRequest, slug: str) -> HttpResponse:
     room = get_object_or_404(Room, kind=Room.Kind.OPEN, slug=slug)
-    services.join(request.user, room)
     return _conversation(request, room, title=room.name, composer_placeholder=f"Message #{room.name}")
 
 
@@ -45,12 +46,60 @@ def direct(request: HttpRequest, username: str) -> HttpResponse:
 
 
 def _conversation(request: HttpRequest, room: Room, **context) -> HttpResponse:
-    # The composer's first client id; the page makes a fresh one after every send.
-    context |= {"room": room, "history": services.recent_messages(room), "client_id": uuid.uuid4()}
+    membership = services.join(request.user, room)
+    # The page's catch-up cursor is read before the messages, so nothing committed in between is missed.
+    cursor = room.last_seq
+    around = request.GET.get("around", "")
+    if around.isdigit():
+        history, has_more = services.around(room, int(around))
+    else:
+        history, has_more = services.history(room)
+    # "New messages" goes above the first message by someone else that this person has not read yet.
+    divider_seq = next(
+        (m.seq for m in history if m.seq > membership.last_read_seq and m.author_id != request.user.pk), None
+    )
+    context |= {
+        "room": room,
+        "history": history,
+        "has_more": has_more,
+        "divider_seq": divider_seq,
+        "cursor": cursor,
+        "online": async_to_sync(presence.online_in_room)(room.pk),
+        # The composer's first client id; the page makes a fresh one after every send.
+        "client_id": uuid.uuid4(),
+    }
     return render(request, "rooms/room.html", context)
 
 
 @login_required
+def history(request: HttpRequest, room_id: int) -> HttpResponse:
+    """Older messages for infinite scroll (htmx swaps this in place of the loader)."""
+    room = services.accessible_room(request.user, room_id)
+    before = request.GET.get("before", "")
+    if room is None or not before.isdigit():
+        raise Http404
+    page, has_more = services.history(room, before_seq=int(before))
+    return render(request, "rooms/partials.html#history_page", {"room": room, "history": page, "has_more": has_more})
+
+
+@login_required
+def permalink(request: HttpRequest, message_id: int) -> HttpResponse:
+    message = get_object_or_404(Message.objects.visible().select_related("room"), pk=message_id)
+    room = services.accessible_room(request.user, message.room_id)
+    if room is None:
+        raise Http404
+    if room.is_direct:
+        other = services.other_member(room.memberships.select_related("user"), request.user.pk)
+        if other is None:
+            raise Http404
+        url = reverse("rooms:direct", kwargs={"username": other.get_username()})
+    else:
+        url = room.get_absolute_url()
+    return redirect(f"{url}?around={message.seq}#msg-{message.pk}")
+
+
+@login_required
 def people(request: HttpRequest) -> HttpResponse:
-    users = User.objects.filter(is_active=True).exclude(pk=request.user.pk).order_by("username")
-    return render(request, "rooms/people.html", {"people": users})
+    users = list(User.objects.filter(is_active=True).exclude(pk=request.user.pk).order_by("username"))
+    online = async_to_sync(presence.online_users)([u.pk for u in users])
+    return render(request, "rooms/people.html", {"people": users, "online_ids": online})

@@ -1,10 +1,27 @@
-// Roomcast's few client-side touches. The server renders every fragment once for all viewers; this file
-// adds what differs per viewer (my messages, the conversation I am looking at) and keeps the composer honest.
+// Roomcast's client-side touches. The server renders every fragment once for all viewers; this file adds
+// what differs per viewer (my messages, the room I am looking at, my unread counts), places messages in
+// order exactly once, and keeps what I send until the server has it.
 (function () {
   "use strict";
 
+  // Reconnect sooner than the extension's default (full jitter up to 64 s): a chat should come back fast.
+  htmx.config.wsReconnectDelay = (retry) => Math.min(500 * 2 ** retry, 15000) * (0.5 + Math.random() / 2);
+
   const me = () => document.body.dataset.userId;
   const currentRoom = () => document.body.dataset.roomId;
+  const box = () => currentRoom() && document.getElementById(`messages-${currentRoom()}`);
+
+  // ---- the socket ------------------------------------------------------------------------------------
+
+  let socket = null; // the ws extension's wrapper: it queues while disconnected and replays on open
+  let connected = false;
+  const early = [];
+
+  function wsSend(payload) {
+    const text = JSON.stringify(payload);
+    if (socket) socket.send(text);
+    else early.push(text);
+  }
 
   // Client ids make a replayed send idempotent. crypto.randomUUID needs a secure context; this does not.
   function uuid4() {
@@ -15,59 +32,22 @@
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
   }
 
-  function decorate(root) {
-    root.querySelectorAll(`.message[data-author="${me()}"]`).forEach((m) => m.classList.add("mine"));
-    root.querySelectorAll("time[datetime]").forEach((t) => {
-      const d = new Date(t.getAttribute("datetime"));
-      if (!isNaN(d)) {
-        t.textContent = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-        t.title = d.toLocaleString();
-      }
-    });
-    // The conversation on screen is read as it arrives: no badge for it.
-    document.querySelectorAll(`#dm-list .unread[data-room="${currentRoom()}"]`).forEach((e) => e.classList.remove("unread"));
-  }
-
-  function scrollToEnd(force) {
-    const box = document.querySelector(".messages");
-    if (!box) return;
-    const nearBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 120;
-    if (force || nearBottom) box.scrollTop = box.scrollHeight;
-  }
-
-  // Sent text is kept until the server answers, so an error puts it back in the composer: nothing is lost.
-  const pending = new Map();
-
-  document.addEventListener("htmx:wsConfigSend", (evt) => {
-    const form = evt.target.closest("#composer");
-    if (!form) return;
-    const { body, client_id: clientId } = evt.detail.parameters;
-    pending.set(clientId, body);
-    // The frame is already built from these values; the next send gets a new id.
-    form.elements.body.value = "";
-    form.elements.client_id.value = uuid4();
-  });
-
-  document.addEventListener("htmx:wsAfterMessage", () => {
-    decorate(document);
-    const status = document.getElementById("composer-status");
-    const form = document.getElementById("composer");
-    if (status && status.dataset.clientId && form) {
-      const text = pending.get(status.dataset.clientId);
-      pending.delete(status.dataset.clientId);
-      if (status.dataset.ok === "0" && text !== undefined) {
-        const box = form.elements.body;
-        box.value = box.value ? `${text}\n${box.value}` : text;
-      }
-      delete status.dataset.clientId;
-    }
-    scrollToEnd(false);
+  document.addEventListener("htmx:wsOpen", (evt) => {
+    socket = evt.detail.socketWrapper;
+    connected = true;
+    document.getElementById("connection").hidden = true;
+    // Before the extension replays its offline queue: ask for everything this page has not seen.
+    const messages = box();
+    socket.send(JSON.stringify({ action: "catch_up", after: messages ? Number(messages.dataset.cursor) : 0 }));
+    early.splice(0).forEach((text) => socket.send(text));
+    lastRead = 0;
+    markRead();
   });
 
   // Connection bar: the ws extension reconnects on 1006/1011/1012/1013; 4xxx closes are final.
   document.addEventListener("htmx:wsClose", (evt) => {
+    connected = false;
     const bar = document.getElementById("connection");
-    if (!bar) return;
     const code = evt.detail.event.code;
     bar.hidden = false;
     bar.className = "connection";
@@ -83,21 +63,262 @@
       bar.textContent = "Disconnected. Reload the page to reconnect.";
     }
   });
-  document.addEventListener("htmx:wsOpen", () => {
-    const bar = document.getElementById("connection");
-    if (bar) bar.hidden = true;
+
+  // ---- placing what arrives --------------------------------------------------------------------------
+
+  // `root` is the document, a page of history or one message: look at it and inside it.
+  const within = (root, selector) => [...(root.matches?.(selector) ? [root] : []), ...root.querySelectorAll(selector)];
+
+  function decorate(root) {
+    within(root, `.message[data-author="${me()}"]`).forEach((m) => m.classList.add("mine"));
+    within(root, "time[datetime]").forEach((t) => {
+      const d = new Date(t.getAttribute("datetime"));
+      if (!isNaN(d)) {
+        t.textContent = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+        t.title = d.toLocaleString();
+      }
+    });
+  }
+
+  // A message in its current state goes in once, in seq order; a newer state replaces it; a tombstone
+  // removes it. The same frame may come live and again in a catch-up: the second one changes nothing.
+  function placeMessage(messages, article) {
+    const changed = Number(article.dataset.changed);
+    messages.dataset.cursor = Math.max(Number(messages.dataset.cursor || 0), changed);
+    const existing = document.getElementById(article.id);
+    if (existing && Number(existing.dataset.changed) >= changed) return false;
+    if (article.classList.contains("deleted")) {
+      if (existing) existing.remove();
+      return false;
+    }
+    decorate(article);
+    if (existing) {
+      existing.replaceWith(article);
+      return false;
+    }
+    // Before the first placed message with a higher seq; usually the newest, so check the end first.
+    const seq = Number(article.dataset.seq);
+    const placed = messages.querySelectorAll(":scope > article.message[data-seq]");
+    const last = placed[placed.length - 1];
+    const later =
+      !last || Number(last.dataset.seq) < seq
+        ? messages.querySelector(":scope > .pending")
+        : [...placed].find((m) => Number(m.dataset.seq) > seq);
+    messages.insertBefore(article, later || null);
+    document.getElementById(`pending-${article.dataset.client}`)?.remove();
+    document.getElementById(`typing-${currentRoom()}-${article.dataset.author}`)?.remove();
+    return article.dataset.author !== me();
+  }
+
+  function upsert(list, item) {
+    const existing = document.getElementById(item.id);
+    if (existing) existing.replaceWith(item);
+    else if (list.dataset.upsert === "start") list.prepend(item);
+    else list.append(item);
+    if (item.classList.contains("typist")) setTimeout(() => item.remove(), 6000); // typing expires
+  }
+
+  function bumpUnread(roomId) {
+    const count = document.getElementById(`unread-${roomId}`);
+    if (count) count.textContent = String((parseInt(count.textContent, 10) || 0) + 1);
+  }
+
+  // Frames for targets on this page: place them ourselves (ordered, idempotent) instead of appending.
+  document.addEventListener("htmx:oobBeforeSwap", (evt) => {
+    const target = evt.detail.target;
+    if (!target.hasAttribute("data-upsert")) return;
+    evt.detail.shouldSwap = false;
+    const items = [...evt.detail.fragment.children];
+    if (!target.classList.contains("messages")) {
+      items.forEach((item) => upsert(target, item));
+      return;
+    }
+    const stickToEnd = nearEnd(target);
+    const fromOthers = items.map((a) => placeMessage(target, a)).some(Boolean);
+    if (fromOthers && document.visibilityState !== "visible") bumpUnread(currentRoom());
+    if (stickToEnd) scrollToEnd();
+    markRead();
+  });
+
+  // Frames for rooms not on this page: new messages from others raise that room's unread count.
+  document.addEventListener("htmx:oobErrorNoTarget", (evt) => {
+    const frame = evt.detail.content;
+    if (!frame?.id?.startsWith("messages-")) return;
+    const roomId = frame.dataset.room;
+    for (const a of frame.querySelectorAll("article.message:not(.deleted)")) {
+      if (a.dataset.seq !== a.dataset.changed) continue; // an edit, not a new message
+      if (a.dataset.author !== me()) bumpUnread(roomId);
+      const dm = document.getElementById(`dm-${roomId}`);
+      if (dm) dm.parentElement.prepend(dm); // the latest conversation goes to the top
+    }
+  });
+
+  document.addEventListener("htmx:wsAfterMessage", () => {
+    settleStatus();
+    if (document.querySelector("#connection[data-reload]")) location.reload();
+  });
+
+  // ---- read state ------------------------------------------------------------------------------------
+
+  let lastRead = 0;
+  function markRead() {
+    const messages = box();
+    if (!messages || document.visibilityState !== "visible") return;
+    const last = [...messages.querySelectorAll(":scope > article.message[data-seq]")].at(-1);
+    const seq = last ? Number(last.dataset.seq) : 0;
+    if (seq > lastRead && connected) {
+      lastRead = seq;
+      wsSend({ action: "read", seq });
+    }
+  }
+  document.addEventListener("visibilitychange", markRead);
+
+  // ---- the composer ----------------------------------------------------------------------------------
+
+  // Sent text shows at once as "sending…" and is kept until the server answers: an error puts it back.
+  const pending = new Map();
+
+  document.addEventListener("htmx:wsConfigSend", (evt) => {
+    const form = evt.target.closest("#composer");
+    if (!form) return;
+    const { body, client_id: clientId } = evt.detail.parameters;
+    pending.set(clientId, body);
+    const messages = box();
+    if (messages && body.trim()) {
+      const article = document.createElement("article");
+      article.id = `pending-${clientId}`;
+      article.className = "message mine pending";
+      article.innerHTML = '<header class="meta"><span class="author">You</span> <span class="muted">sending…</span></header><div class="body"></div>';
+      article.querySelector(".body").textContent = body;
+      messages.append(article);
+      scrollToEnd();
+    }
+    // The frame is already built from these values; the next send gets a new id.
+    form.elements.body.value = "";
+    form.elements.client_id.value = uuid4();
+  });
+
+  function settleStatus() {
+    const status = document.getElementById("composer-status");
+    const form = document.getElementById("composer");
+    const clientId = status?.dataset.clientId;
+    if (!clientId || !form) return;
+    delete status.dataset.clientId;
+    const text = pending.get(clientId);
+    pending.delete(clientId);
+    if (status.dataset.ok === "1") {
+      // Normally the message itself arrives right after; if it does not, the catch-up brings it.
+      setTimeout(() => {
+        if (document.getElementById(`pending-${clientId}`)) {
+          document.getElementById(`pending-${clientId}`).remove();
+          wsSend({ action: "catch_up", after: Number(box()?.dataset.cursor || 0) });
+        }
+      }, 3000);
+      return;
+    }
+    document.getElementById(`pending-${clientId}`)?.remove();
+    if (text !== undefined) {
+      const input = form.elements.body;
+      input.value = input.value ? `${text}\n${input.value}` : text;
+    }
+  }
+
+  let lastTyping = 0;
+  document.addEventListener("input", (evt) => {
+    if (!evt.target.matches("#composer textarea") || !connected || !evt.target.value.trim()) return;
+    if (Date.now() - lastTyping > 3000) {
+      lastTyping = Date.now();
+      wsSend({ action: "typing" });
+    }
   });
 
   document.addEventListener("keydown", (evt) => {
     // Enter sends, Shift+Enter makes a new line.
     if (evt.key === "Enter" && !evt.shiftKey && !evt.isComposing && evt.target.matches("#composer textarea")) {
       evt.preventDefault();
+      lastTyping = 0;
       evt.target.form.requestSubmit();
     }
   });
 
+  // ---- edit and delete -------------------------------------------------------------------------------
+
+  document.addEventListener("click", (evt) => {
+    const button = evt.target.closest(".message .actions button");
+    if (!button) return;
+    const article = button.closest(".message");
+    const messageId = Number(article.id.replace("msg-", ""));
+    if (button.classList.contains("delete")) {
+      if (confirm("Delete this message for everyone?")) wsSend({ action: "delete", message_id: messageId });
+      return;
+    }
+    if (article.querySelector("form.edit")) return;
+    const body = article.querySelector(".body");
+    const form = document.createElement("form");
+    form.className = "edit";
+    form.innerHTML = '<textarea name="body" rows="2" aria-label="Edit message"></textarea><button type="submit">Save</button> <button type="button" class="link cancel">Cancel</button>';
+    const input = form.elements.body;
+    input.value = body.innerText;
+    const original = input.value;
+    const close = () => {
+      form.remove();
+      body.hidden = false;
+    };
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      // The edited message replaces this one (form and all) when the server broadcasts it.
+      if (input.value.trim() === original.trim()) close();
+      else wsSend({ action: "edit", message_id: messageId, body: input.value });
+    });
+    form.querySelector(".cancel").addEventListener("click", close);
+    input.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") close();
+      if (e.key === "Enter" && !e.shiftKey) {
+        e.preventDefault();
+        form.requestSubmit();
+      }
+    });
+    body.hidden = true;
+    article.append(form);
+    input.focus();
+  });
+
+  // ---- scrolling and history -------------------------------------------------------------------------
+
+  function nearEnd(messages) {
+    return messages.scrollHeight - messages.scrollTop - messages.clientHeight < 120;
+  }
+  function scrollToEnd() {
+    const messages = box();
+    if (messages) messages.scrollTop = messages.scrollHeight;
+  }
+
+  // Older pages load above what is on screen; keep the reader's place.
+  let keep = null;
+  document.addEventListener("htmx:beforeSwap", (evt) => {
+    if (evt.detail.target.matches(".history-more")) {
+      const messages = evt.detail.target.parentElement;
+      keep = { messages, fromEnd: messages.scrollHeight - messages.scrollTop };
+    }
+  });
+  document.addEventListener("htmx:afterSettle", () => {
+    if (!keep) return;
+    decorate(keep.messages);
+    keep.messages.scrollTop = keep.messages.scrollHeight - keep.fromEnd;
+    keep = null;
+  });
+
   document.addEventListener("DOMContentLoaded", () => {
     decorate(document);
-    scrollToEnd(true);
+    const target = location.hash.startsWith("#msg-") && document.getElementById(location.hash.slice(1));
+    const divider = document.getElementById("unread-divider");
+    if (target) {
+      target.classList.add("highlight");
+      target.scrollIntoView({ block: "center" });
+    } else if (divider) {
+      divider.scrollIntoView({ block: "start" });
+    } else {
+      scrollToEnd();
+    }
   });
 })();

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import json
+import re
 import uuid
 
 from channels.db import database_sync_to_async
@@ -61,3 +63,51 @@ async def closed_with(comm: WebsocketCommunicator, timeout: float = 3) -> int:
             output = await comm.receive_output(timeout=timeout)
             if output["type"] == "websocket.close":
                 return output.get("code", 1000)
+
+
+ARTICLE = re.compile(r'<article id="msg-(\d+)" class="message( deleted)?"[^>]*?data-seq="(\d+)" data-changed="(\d+)"')
+BODY = re.compile(r'<div class="body">(.*?)</div>', re.S)
+
+
+class PageModel:
+    """What a room page holds, applying frames the way static/roomcast.js does: by id, newest state wins,
+    tombstones remove, order by seq. Used to check that catch-up ends with exactly the right messages."""
+
+    def __init__(self) -> None:
+        self.messages: dict[int, tuple[int, int, str]] = {}  # id -> (seq, changed, body)
+        self.cursor = 0
+        self.duplicates = 0
+
+    def apply(self, frame: str) -> None:
+        for chunk in frame.split("<article ")[1:]:
+            chunk = "<article " + chunk
+            match = ARTICLE.match(chunk)
+            if not match:
+                continue
+            pk, deleted, seq, changed = int(match[1]), bool(match[2]), int(match[3]), int(match[4])
+            self.cursor = max(self.cursor, changed)
+            current = self.messages.get(pk)
+            if current and current[1] >= changed:
+                self.duplicates += 1
+                continue
+            if deleted:
+                self.messages.pop(pk, None)
+            else:
+                body = BODY.search(chunk)[1]
+                self.messages[pk] = (seq, changed, html.unescape(body))
+
+    def bodies(self) -> list[str]:
+        return [body for _, (seq, _, body) in sorted(self.messages.items(), key=lambda kv: kv[1][0])]
+
+
+async def drain(comm: WebsocketCommunicator, quiet: float = 0.3) -> list[str]:
+    """Every frame that arrives until the socket has been quiet for `quiet` seconds."""
+    frames = []
+    while not await comm.receive_nothing(timeout=quiet):
+        frames.append(await comm.receive_from())
+    return frames
+
+
+async def never_sees(comm: WebsocketCommunicator, needle: str, quiet: float = 0.6) -> bool:
+    """True if nothing containing `needle` arrives (other frames, e.g. presence, may)."""
+    return not any(needle in frame for frame in await drain(comm, quiet))

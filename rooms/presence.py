@@ -1,0 +1,129 @@
+"""Who is online: per room (sockets viewing it) and per person (any socket at all).
+
+Each socket is an entry with an expiry time, refreshed by a heartbeat, in a Redis sorted set shared by every
+worker process (or, in the embedded single-process setup, an in-memory copy of the same). A socket that closes
+removes its entry; a crashed worker's entries simply expire, so ghosts last at most TTL seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import weakref
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.conf import settings
+
+TTL = 30.0  # seconds an entry lives without a heartbeat
+HEARTBEAT = 10.0  # how often each socket refreshes its entries
+
+
+@dataclass(frozen=True)
+class Entry:
+    channel: str
+    user_id: int
+    username: str
+
+    def encode(self) -> str:
+        # Usernames cannot contain "|" (Django allows letters, digits and @.+-_) and channel names do not either.
+        return f"{self.user_id}|{self.username}|{self.channel}"
+
+    @staticmethod
+    def decode(raw: str | bytes) -> Entry:
+        if isinstance(raw, bytes):
+            raw = raw.decode()
+        user_id, username, channel = raw.split("|", 2)
+        return Entry(channel, int(user_id), username)
+
+
+def room_key(room_id: int) -> str:
+    return f"{settings.PRESENCE_PREFIX}:room:{room_id}"
+
+
+def user_key(user_id: int) -> str:
+    return f"{settings.PRESENCE_PREFIX}:user:{user_id}"
+
+
+class RedisStore:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, object] = weakref.WeakKeyDictionary()
+
+    def _client(self):
+        # redis.asyncio connections belong to one event loop; tests and workers may run several.
+        import redis.asyncio as redis
+
+        loop = asyncio.get_running_loop()
+        if loop not in self._clients:
+            self._clients[loop] = redis.Redis.from_url(self.url)
+        return self._clients[loop]
+
+    async def touch(self, keys: list[str], member: str, ttl: float = TTL) -> None:
+        expires = time.time() + ttl
+        async with self._client().pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.zadd(key, {member: expires})
+                pipe.expire(key, int(TTL * 2))  # a room nobody visits again leaves no key behind
+            await pipe.execute()
+
+    async def remove(self, keys: list[str], member: str) -> None:
+        async with self._client().pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.zrem(key, member)
+            await pipe.execute()
+
+    async def live(self, key: str) -> list[str]:
+        return [m.decode() for m in await self._client().zrangebyscore(key, time.time(), "+inf")]
+
+    async def prune(self, key: str) -> int:
+        return await self._client().zremrangebyscore(key, "-inf", time.time())
+
+    async def counts(self, keys: list[str]) -> list[int]:
+        now = time.time()
+        async with self._client().pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.zcount(key, now, "+inf")
+            return await pipe.execute()
+
+
+class MemoryStore:
+    """The same operations for the embedded setup, where there is exactly one process."""
+
+    def __init__(self) -> None:
+        self._sets: dict[str, dict[str, float]] = defaultdict(dict)
+
+    async def touch(self, keys: list[str], member: str, ttl: float = TTL) -> None:
+        for key in keys:
+            self._sets[key][member] = time.time() + ttl
+
+    async def remove(self, keys: list[str], member: str) -> None:
+        for key in keys:
+            self._sets[key].pop(member, None)
+
+    async def live(self, key: str) -> list[str]:
+        now = time.time()
+        return [m for m, expires in self._sets[key].items() if expires > now]
+
+    async def prune(self, key: str) -> int:
+        now = time.time()
+        dead = [m for m, expires in self._sets[key].items() if expires <= now]
+        for m in dead:
+            del self._sets[key][m]
+        return len(dead)
+
+    async def counts(self, keys: list[str]) -> list[int]:
+        return [len(await self.live(key)) for key in keys]
+
+
+store = RedisStore(settings.REDIS_URL) if settings.REDIS_URL else MemoryStore()
+
+
+async def online_in_room(room_id: int) -> list[str]:
+    """Usernames with at least one socket on the room's page, each once, sorted."""
+    return sorted({Entry.decode(m).username for m in await store.live(room_key(room_id))}, key=str.lower)
+
+
+async def online_users(user_ids: list[int]) -> set[int]:
+    counts = await store.counts([user_key(u) for u in user_ids])
+    return {u for u, n in zip(user_ids, counts, strict=True) if n}

@@ -96,7 +96,13 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": CHANNEL_PREFIX},
+            "CONFIG": {
+                # redis-py 8 reads with a 5 s socket timeout by default, as long as channels-redis's blocking
+                # pop waits, so idle consumers died with "Timeout reading" (django/channels_redis#422). Longer
+                # than the pop, still short enough to notice a dead Redis.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
+                "prefix": CHANNEL_PREFIX,
+            },
         }
     }
     # allauth's rate limits live in the cache; workers must share it.
@@ -144,5 +150,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"rooms": {"handlers": ["console"], "level": "INFO"}},
+    # Warnings and errors from everything (daphne's "Exception inside application" included) reach the console.
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {"rooms": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }

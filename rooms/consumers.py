@@ -15,13 +15,10 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from . import presence, realtime, services
-from .models import Membership, Message
+from .models import Membership
 
 log = logging.getLogger(__name__)
 
-# A 4,000-character message is at most ~24 KB as escaped JSON; anything far beyond that is not a composer send.
-MAX_FRAME_CHARS = 32_000
-CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
 UNREADABLE = "That message could not be read; please try again."
 PRESENCE_DEBOUNCE = 0.5  # seconds: many joins and leaves at once make one presence frame per room
@@ -49,11 +46,9 @@ async def _flush_presence(room_id: int, channel_layer) -> None:
 def parse_frame(text_data: str | None) -> dict:
     if text_data is None:
         raise services.ChatError("This socket only takes text frames.")
-    if len(text_data) > MAX_FRAME_CHARS:
-        raise services.ChatError(f"Message is too long (the limit is {Message.MAX_LENGTH:,} characters).")
     try:
         data = json.loads(text_data)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
         raise services.ChatError(UNREADABLE) from None
     if not isinstance(data, dict):
         raise services.ChatError(UNREADABLE)
@@ -70,27 +65,35 @@ def field(data: dict, name: str, kind: type):
 
 
 class ChatConsumer(AsyncWebsocketConsumer):
+    heartbeat: asyncio.Task | None = None  # set once the socket is accepted; its presence lives as long
+
     async def connect(self) -> None:
         self.user = self.scope["user"]
         self.room_id: int | None = self.scope["url_route"]["kwargs"].get("room_id")
         self.followed: set[str] = set()
-        self.heartbeat: asyncio.Task | None = None
         self.last_typing = 0.0
-        # Refusals accept first and close with 4xxx: a close before accept looks like 1006 to the browser,
-        # which the ws extension would retry forever.
-        await self.accept()
+        refusal = None
         if not self.user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+            refusal = realtime.CLOSE_SIGNED_OUT
+        elif (room_ids := await self._followed_rooms()) is None:
+            refusal = CLOSE_NOT_FOUND
+        if refusal is not None:
+            # Accept, then close with 4xxx: a refusal before accept looks like 1006 to the browser, which the
+            # ws extension would retry forever.
+            await self.accept()
+            await self.close(code=refusal)
             return
-        room_ids = await self._followed_rooms()
-        if room_ids is None:
-            await self.close(code=CLOSE_NOT_FOUND)
-            return
-        groups = [realtime.user_group(self.user.pk), *map(realtime.room_group, room_ids)]
+        groups = [
+            realtime.user_group(self.user.pk),
+            realtime.session_group(self.scope["session"].session_key),
+            *map(realtime.room_group, room_ids),
+        ]
         if self.room_id is not None:
             groups.append(realtime.viewers_group(self.room_id))
+        # Follow everything before accepting, so nothing sent once the page sees the socket open is missed.
         for group in groups:
             await self._follow(group)
+        await self.accept()
         await self._presence_arrive()
         self.heartbeat = asyncio.create_task(self._beat())
 
@@ -109,11 +112,27 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.followed.add(group)
 
     async def disconnect(self, code: int) -> None:
-        if self.heartbeat is not None:
-            self.heartbeat.cancel()
-            await self._presence_leave()
-        for group in self.followed:
-            await self.channel_layer.group_discard(group, self.channel_name)
+        await self._leave()
+
+    async def __call__(self, scope, receive, send) -> None:
+        # If the consumer dies of an error, disconnect() never runs: still stop the heartbeat and leave, or
+        # the heartbeat would keep a ghost "online" for as long as the process lives.
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._leave()
+
+    async def _leave(self) -> None:
+        if self.heartbeat is None:
+            return
+        self.heartbeat.cancel()
+        self.heartbeat = None
+        await self._presence_leave()
+        try:
+            for group in self.followed:
+                await self.channel_layer.group_discard(group, self.channel_name)
+        except Exception:  # the layer is down: its group entries expire on their own
+            log.exception("leaving groups failed for %s", self.channel_name)
 
     # ---- presence --------------------------------------------------------------------------------------
 
@@ -197,6 +216,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         body = field(data, "body", str)
         client_id = services.parse_client_id(data.get("client_id"))
         await database_sync_to_async(services.post_message)(self.user, self._room(), body, client_id)
+        self.last_typing = 0.0  # a sent message ends a typing burst, as on the page: the next one shows at once
         return services.render_status(client_id=client_id, ok=True)
 
     async def on_edit(self, data: dict) -> str:

@@ -35,6 +35,8 @@ class Room(models.Model):
     # The room's change counter: every new, edited or deleted message takes the next number. It is bumped
     # with an UPDATE (a row lock), so numbers are handed out in commit order and catch-up can ask "after N".
     last_seq = models.BigIntegerField(default=0, editable=False)
+    # When the latest message was posted: the sidebar lists conversations by recent activity.
+    last_message_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = RoomQuerySet.as_manager()
 

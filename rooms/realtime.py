@@ -10,7 +10,8 @@ from __future__ import annotations
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-# Close code sent to a socket whose user may no longer connect; 4xxx so the ws extension does not retry.
+# Close codes are 4xxx so the ws extension does not retry: signed out, and no longer allowed in.
+CLOSE_SIGNED_OUT = 4401
 CLOSE_FORBIDDEN = 4403
 
 
@@ -25,6 +26,11 @@ def viewers_group(room_id: int) -> str:
 
 def user_group(user_id: int) -> str:
     return f"user.{user_id}"
+
+
+def session_group(session_key: str) -> str:
+    """Sockets opened with one login session: logging out closes them all."""
+    return f"session.{session_key}"
 
 
 def frame_event(html: str, skip_user: int | None = None) -> dict:
@@ -46,5 +52,5 @@ def subscribe(user_id: int, room_id: int, html: str) -> None:
     )
 
 
-def close_user_sockets(user_id: int) -> None:
-    async_to_sync(get_channel_layer().group_send)(user_group(user_id), {"type": "chat.close", "code": CLOSE_FORBIDDEN})
+def close_sockets(group: str, code: int) -> None:
+    async_to_sync(get_channel_layer().group_send)(group, {"type": "chat.close", "code": code})

@@ -96,9 +96,11 @@ def direct_room(user: AbstractBaseUser, other: AbstractBaseUser) -> Room:
             Membership.objects.bulk_create([Membership(room=room, user=user), Membership(room=room, user=other)])
     except IntegrityError:
         return Room.objects.get(direct_key=key)
-    for me, them in ((user, other), (other, user)):
-        entry = render_partial("dm_entry_frame", {"room": room, "other": them, "unread": 0})
-        transaction.on_commit(lambda me=me, entry=entry: realtime.subscribe(me.pk, room.pk, entry))
+    # Both people's open pages follow the new room at once; only the one who opened it sees it listed until
+    # its first message (see post_message), so merely visiting /dm/<name>/ does not show up for the other.
+    entry = render_partial("dm_entry_frame", {"room": room, "other": other, "unread": 0})
+    transaction.on_commit(lambda: realtime.subscribe(user.pk, room.pk, entry))
+    transaction.on_commit(lambda: realtime.subscribe(other.pk, room.pk, ""))
     return room
 
 
@@ -122,18 +124,28 @@ def sidebar(user: AbstractBaseUser, online: set[int] | None = None) -> dict[str,
     rooms = list(
         Room.objects.filter(memberships__user=user)
         .prefetch_related(Prefetch("memberships", queryset=Membership.objects.select_related("user")))
-        .order_by("-last_seq")
+        .order_by(F("last_message_at").desc(nulls_last=True), "-created_at")
     )
     counts = unread_counts(user)
     directs = []
     for r in rooms:
-        if r.is_direct and (other := other_member(r.memberships.all(), user.pk)) is not None:
+        if not r.is_direct or (r.last_message_at is None and r.created_by_id != user.pk):
+            continue  # a conversation someone opened with you but never wrote in is not yours to see yet
+        if (other := other_member(r.memberships.all(), user.pk)) is not None:
             directs.append({"room": r, "other": other, "unread": counts.get(r.pk, 0)})
     open_rooms = sorted((r for r in rooms if not r.is_direct), key=lambda r: r.name.lower())
     return {
         "rooms": [{"room": r, "unread": counts.get(r.pk, 0)} for r in open_rooms],
         "directs": directs,
     }
+
+
+def _announce_conversation(room: Room, author: AbstractBaseUser) -> None:
+    """The first message of a conversation: it appears in the other person's sidebar (before the message
+    itself arrives, which then raises its unread count)."""
+    for member in room.memberships.exclude(user=author).select_related("user"):
+        entry = render_partial("dm_entry_frame", {"room": room, "other": author, "unread": 0})
+        realtime.send_frames({realtime.user_group(member.user_id): entry})
 
 
 def dm_partner_ids(user_id: int) -> list[int]:
@@ -212,9 +224,13 @@ def post_message(user: AbstractBaseUser, room_id: int, body: str, client_id: uui
             message = Message.objects.create(
                 room=room, author=user, seq=seq, changed_seq=seq, body=body, client_id=client_id
             )
+            first = not Room.objects.filter(pk=room.pk, last_message_at__isnull=False).exists()
+            Room.objects.filter(pk=room.pk).update(last_message_at=message.created_at)
             membership = join(user, room)
             # Writing in a room means having read it up to here.
             Membership.objects.filter(pk=membership.pk).update(last_read_seq=Greatest("last_read_seq", seq))
+            if first and room.is_direct:
+                transaction.on_commit(lambda: _announce_conversation(room, user))
             transaction.on_commit(lambda: broadcast(message))
     except IntegrityError:
         # The same send replayed concurrently through another socket: it is stored once.

@@ -67,6 +67,7 @@ def _conversation(request: HttpRequest, room: Room, **context) -> HttpResponse:
         "online": async_to_sync(presence.online_in_room)(room.pk),
         # The composer's first client id; the page makes a fresh one after every send.
         "client_id": uuid.uuid4(),
+        "max_length": Message.MAX_LENGTH,
     }
     return render(request, "rooms/room.html", context)
 

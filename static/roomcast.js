@@ -182,6 +182,16 @@
     const form = evt.target.closest("#composer");
     if (!form) return;
     const { body, client_id: clientId } = evt.detail.parameters;
+    // Too long never leaves the page (the server would refuse it, and past 1 MiB drop the socket): say so here.
+    const length = [...body.trim()].length;
+    const limit = Number(form.dataset.maxLength);
+    if (length > limit) {
+      evt.preventDefault();
+      const status = document.getElementById("composer-status");
+      status.className = "composer-status error";
+      status.textContent = `Message is too long: ${length.toLocaleString("en")} characters (the limit is ${limit.toLocaleString("en")}).`;
+      return;
+    }
     pending.set(clientId, body);
     const messages = box();
     if (messages && body.trim()) {
@@ -201,8 +211,9 @@
   function settleStatus() {
     const status = document.getElementById("composer-status");
     const form = document.getElementById("composer");
-    const clientId = status?.dataset.clientId;
-    if (!clientId || !form) return;
+    if (!status || !form || status.dataset.clientId === undefined) return;
+    // An error the server could not tie to a send (an unreadable frame) belongs to the latest one.
+    const clientId = status.dataset.clientId || [...pending.keys()].at(-1);
     delete status.dataset.clientId;
     const text = pending.get(clientId);
     pending.delete(clientId);

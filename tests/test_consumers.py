@@ -1,5 +1,6 @@
 """The websocket path over the real channels-redis layer: who receives what, and what is refused."""
 
+import asyncio
 import uuid
 
 import pytest
@@ -75,19 +76,22 @@ async def test_dm_reaches_both_people_on_every_tab_and_no_third_user(people):
     await close_all(alice_dm_tab, alice_list_tab, bob_tab, carol_tab, carol_room_tab)
 
 
-async def test_a_new_dm_appears_live_in_both_sidebars_naming_the_other(people):
+async def test_a_new_dm_appears_in_the_sidebars_naming_the_other_once_it_has_a_message(people):
     dave = await database_sync_to_async(make_user)("dave")
     alice, _ = await open_socket(people["alice"], "/ws/")
     dave_tab, _ = await open_socket(dave, "/ws/")
-    dm = await database_sync_to_async(services.direct_room)(people["alice"], dave)
+    dm = await database_sync_to_async(services.direct_room)(people["alice"], dave)  # alice opens /dm/dave/
     alice_entry = (await frames_until(alice, f'id="dm-{dm.pk}"'))[-1]
-    dave_entry = (await frames_until(dave_tab, f'id="dm-{dm.pk}"'))[-1]
     assert "@dave" in alice_entry and "@alice" not in alice_entry
-    assert "@alice" in dave_entry and "@dave" not in dave_entry
-    # Both open sockets now follow the new conversation: its first message reaches them.
-    await database_sync_to_async(services.post_message)(dave, dm.pk, "hi alice", uuid.uuid4())
-    await frames_until(alice, "hi alice")
-    await frames_until(dave_tab, "hi alice")
+    assert await never_sees(dave_tab, f'id="dm-{dm.pk}"')  # just looking is not a conversation yet
+
+    # The first message lists the conversation for dave, naming alice, then raises its count.
+    await database_sync_to_async(services.post_message)(people["alice"], dm.pk, "hi dave", uuid.uuid4())
+    frames = await frames_until(dave_tab, "hi dave")
+    entry = next(f for f in frames if f'id="dm-{dm.pk}"' in f)
+    assert "@alice" in entry and "@dave" not in entry
+    assert frames.index(entry) < len(frames) - 1
+    await frames_until(alice, "hi dave")
     await close_all(alice, dave_tab)
 
 
@@ -119,7 +123,8 @@ async def test_unknown_room_socket_is_closed(people):
     ("frame", "error"),
     [
         (send_frame("x" * 4001), "Message is too long: 4,001 characters"),
-        (send_frame("y" * 40_000), "Message is too long"),
+        (send_frame("y" * 40_000), "Message is too long: 40,000 characters"),
+        ("[" * 100_000 + "]" * 100_000, "could not be read"),
         (send_frame("   \n  "), "Message is empty."),
         ("{not json", "could not be read"),
         ('["a list"]', "could not be read"),
@@ -227,3 +232,32 @@ async def test_dm_deletion_reaches_only_the_two_people(people):
     assert await never_sees(carol, f'id="msg-{message.pk}"')
     assert await database_sync_to_async(Room.objects.filter(pk=dm.pk).exists)()
     await close_all(alice, carol)
+
+
+async def test_logging_out_closes_the_sockets_of_that_session_only(people):
+    general = people["general"]
+    tab, _ = await open_socket(people["alice"], f"/ws/rooms/{general.pk}/")
+    other_device, _ = await open_socket(people["alice"], "/ws/")  # another login, another session
+
+    def log_out_of_the_first_session():
+        cookie = dict(h for h in tab.scope["headers"] if h[0] == b"cookie")[b"cookie"].decode()
+        client = Client()
+        client.cookies.load(cookie)
+        return client.post("/accounts/logout/")
+
+    assert (await sync_to_async(log_out_of_the_first_session)()).status_code == 302
+    assert await closed_with(tab) == 4401
+    assert all("websocket.close" not in f for f in await drain(other_device))
+    await other_device.send_to(text_data=send_frame("still signed in elsewhere"))
+    assert "Open a room" in (await frames_until(other_device, 'data-ok="0"'))[-1]  # answered, so still open
+    await close_all(other_device)
+
+
+async def test_an_idle_socket_stays_up_longer_than_the_redis_read_timeout(people):
+    # redis-py 8's default 5 s socket timeout used to kill every consumer idle for 5 s (see settings).
+    general = people["general"]
+    bob, _ = await open_socket(people["bob"], f"/ws/rooms/{general.pk}/")
+    await asyncio.sleep(7)
+    await database_sync_to_async(services.post_message)(people["alice"], general.pk, "still there?", uuid.uuid4())
+    await frames_until(bob, "still there?")
+    await close_all(bob)

@@ -131,3 +131,19 @@ def test_people_and_dm_lists_show_online_dots(client, alice, bob):
     async_to_sync(presence.store.remove)(*bobs_socket)
     page = client.get("/people/").content.decode()
     assert online not in page and page.count(f'class="dot dot-u-{bob.pk}"') == 2
+
+
+def test_sidebar_lists_conversations_by_latest_message_and_hides_unwritten_ones(client, alice, bob):
+    carol, dave = make_user("carol"), make_user("dave")
+    with_bob = services.direct_room(alice, bob)
+    with_carol = services.direct_room(alice, carol)
+    say(alice, with_carol, *(f"old {i}" for i in range(5)))  # a long conversation, but an old one
+    say(bob, with_bob, "newest")
+    services.direct_room(dave, alice)  # dave opened a conversation with alice and never wrote
+    client.force_login(alice)
+    page = client.get("/people/").content.decode()
+    sidebar = page[page.index('id="dm-list"') :]
+    assert sidebar.index("@bob") < sidebar.index("@carol")
+    assert "@dave" not in sidebar
+    client.force_login(dave)
+    assert "@alice" in client.get("/people/").content.decode().split('id="dm-list"')[1]  # dave sees his own

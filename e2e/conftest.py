@@ -1,6 +1,6 @@
 """End-to-end wiring: a live Daphne (HTTP + websockets) on the test database, and Debian's Chromium.
 
-The server runs in a forked child process for the whole session (starting it costs about a second); every
+The server runs in a child process for the whole session (starting it costs a second or two); every
 test uses `transactional_db`, so what a test writes is committed and visible to the server, and the tables
 are flushed after each test. The server follows DATABASE_URL / REDIS_URL like the rest of the suite (see the
 root conftest): PostgreSQL + channels-redis, or the SQLite test file + the in-memory layer, which works here
@@ -19,6 +19,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from daphne.testing import DaphneProcess
 from playwright.sync_api import expect
 
 CI = os.environ.get("CI", "").lower() == "true"
@@ -94,9 +95,8 @@ class LiveServer:
 def _child_setup(test_db_name: str, cache_prefix: str) -> None:
     """Runs in the server process before it serves: point it at the test database, and make it test-fast.
 
-    channels' own `set_database_connection` uses TEST["NAME"] or else "test_" + NAME, which is wrong in a
-    forked child on PostgreSQL: NAME there is already the test database's name (Django renamed it when it
-    created the test database), so it would open "test_test_test". The parent passes the name it uses.
+    The parent passes the test database's name: a fresh interpreter only knows the configured NAME (and
+    channels' own `set_database_connection` guesses wrong on PostgreSQL under pytest-django).
     """
     from django.conf import settings
     from django.test.utils import override_settings
@@ -118,15 +118,23 @@ def _child_setup(test_db_name: str, cache_prefix: str) -> None:
     ).enable()
 
 
-def _forked(process_cls: type[multiprocessing.Process]) -> type[multiprocessing.Process]:
-    fork = multiprocessing.get_context("fork")
+class SpawnedDaphne(DaphneProcess):
+    """DaphneProcess started with "spawn": a fresh interpreter. A forked child would inherit the parent's
+    state after tests/ ran (asgiref's sync-to-async worker thread, event-loop-bound pools), and its first
+    database_sync_to_async call would wait forever on a thread that does not exist in the child."""
 
-    class Forked(process_cls):
-        @staticmethod
-        def _Popen(process_obj):  # multiprocessing's own hook: start this process by forking
-            return fork.Process._Popen(process_obj)
+    context = multiprocessing.get_context("spawn")
 
-    return Forked
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # What the parent shares with the child must come from the same (spawn) context.
+        self.port = self.context.Value("i", self.port.value)
+        self.ready = self.context.Event()
+        self.errors = self.context.Queue()
+
+    @staticmethod
+    def _Popen(process_obj):  # multiprocessing's own hook for how a Process starts
+        return SpawnedDaphne.context.Process._Popen(process_obj)
 
 
 @pytest.fixture(scope="session")
@@ -134,11 +142,9 @@ def asgi_live_server(django_db_setup, django_db_blocker) -> Iterator[LiveServer]
     """A Daphne process serving chatsite's ASGI application (HTTP, static files, websockets).
 
     Started as channels' ChannelsLiveServerTestCase does (make_application with ASGIStaticFilesHandler, a
-    setup hook that selects the test database), forked while the database is unblocked so the child may
-    use it. Forked explicitly (Python 3.14 defaults to forkserver), before Playwright starts any threads.
+    setup hook that selects the test database), in a fresh interpreter (see SpawnedDaphne).
     """
     from channels.testing.live import make_application
-    from daphne.testing import DaphneProcess
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
     from django.db import connections
 
@@ -151,7 +157,7 @@ def asgi_live_server(django_db_setup, django_db_blocker) -> Iterator[LiveServer]
         test_db_name = db.settings_dict["NAME"]
         # The child must not share the parent's open database sockets.
         connections.close_all()
-        process = _forked(DaphneProcess)(
+        process = SpawnedDaphne(
             HOST,
             partial(make_application, static_wrapper=ASGIStaticFilesHandler),
             setup=partial(_child_setup, test_db_name, cache_prefix),
@@ -172,11 +178,11 @@ def asgi_live_server(django_db_setup, django_db_blocker) -> Iterator[LiveServer]
 
 @pytest.fixture(scope="session", autouse=True)
 def _e2e_session(asgi_live_server: LiveServer) -> Iterator[None]:
-    """Start the server first (forked before Playwright has threads or a loop), then allow the ORM here.
+    """Start the server first (before Playwright has threads or a loop), then allow the ORM here.
 
     pytest-playwright's sync API leaves an event loop marked as running in this thread, so every ORM call
     a test makes (creating users, reading rows, the per-test flush) would raise SynchronousOnlyOperation.
-    Set only now: the server process was forked without it, and tests/ (run before e2e) never see it.
+    Set only now: the server process started without it, and tests/ (run before e2e) never see it.
     """
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -192,6 +198,26 @@ def _e2e_session(asgi_live_server: LiveServer) -> Iterator[None]:
 def _e2e_test() -> Iterator[None]:
     yield
     _FRAMES.clear()
+
+
+# ---- seeding through the service layer ---------------------------------------------------------------------
+
+
+def in_thread(fn: Callable, *args, **kwargs):
+    """Run a service call (which may broadcast through async_to_sync) off this thread, where Playwright keeps
+    an event loop running; its database connection is closed afterwards."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    def call():
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call).result()
 
 
 # ---- users and sessions ------------------------------------------------------------------------------------

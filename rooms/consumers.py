@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import time
+import weakref
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -24,23 +25,29 @@ UNREADABLE = "That message could not be read; please try again."
 PRESENCE_DEBOUNCE = 0.5  # seconds: many joins and leaves at once make one presence frame per room
 TYPING_MIN_INTERVAL = 1.0  # seconds between typing frames from one socket, whatever the page sends
 
-_presence_flushes: dict[tuple[int, int], asyncio.Task] = {}
+# Per event loop (one per worker; tests run several), the room flushes scheduled and not yet run.
+_presence_flushes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, asyncio.Task]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def schedule_presence(room_id: int, channel_layer) -> None:
     """Broadcast the room's online list soon, once, however many sockets came and went meanwhile."""
     loop = asyncio.get_running_loop()
-    key = (id(loop), room_id)
-    task = _presence_flushes.get(key)
-    if task is None or task.done():
-        _presence_flushes[key] = loop.create_task(_flush_presence(room_id, channel_layer))
+    pending = _presence_flushes.setdefault(loop, {})
+    if room_id not in pending:
+        pending[room_id] = loop.create_task(_flush_presence(room_id, channel_layer))
+        pending[room_id].add_done_callback(lambda _: pending.pop(room_id, None))
 
 
 async def _flush_presence(room_id: int, channel_layer) -> None:
     await asyncio.sleep(PRESENCE_DEBOUNCE)
-    names = await presence.online_in_room(room_id)
-    frame = services.presence_frame(room_id, names)
-    await channel_layer.group_send(realtime.viewers_group(room_id), realtime.frame_event(frame))
+    try:
+        names = await presence.online_in_room(room_id)
+        frame = services.presence_frame(room_id, names)
+        await channel_layer.group_send(realtime.viewers_group(room_id), realtime.frame_event(frame))
+    except Exception:  # best effort: the next change or heartbeat prune tries again
+        log.exception("presence: flush failed for room %s", room_id)
 
 
 def parse_frame(text_data: str | None) -> dict:
@@ -191,21 +198,21 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     # ---- frames from the page ----------------------------------------------------------------------------
 
+    ACTIONS = frozenset({"send", "edit", "delete", "typing", "read", "catch_up"})
+
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         data: dict = {}
         try:
             data = parse_frame(text_data)
             action = data.get("action", "send")
-            handler = getattr(self, f"on_{action}", None) if action in self.ACTIONS else None
-            if handler is None:
+            if not isinstance(action, str) or action not in self.ACTIONS:
                 raise services.ChatError(UNREADABLE)
-            reply = await handler(data)
+            reply = await getattr(self, f"on_{action}")(data)
         except services.ChatError as error:
-            reply = services.render_status(str(error), data.get("client_id") if isinstance(data, dict) else None)
+            client_id = data.get("client_id")
+            reply = services.render_status(str(error), client_id if isinstance(client_id, str) else None)
         if reply:
             await self.send(text_data=reply)
-
-    ACTIONS = frozenset({"send", "edit", "delete", "typing", "read", "catch_up"})
 
     def _room(self) -> int:
         if self.room_id is None:
@@ -262,7 +269,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def chat_subscribe(self, event: dict) -> None:
         await self._follow(realtime.room_group(event["room_id"]))
-        await self.send(text_data=event["html"])
+        if event["html"]:
+            await self.send(text_data=event["html"])
 
     async def chat_close(self, event: dict) -> None:
         await self.close(code=event["code"])

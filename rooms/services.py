@@ -291,6 +291,8 @@ def delete_messages(messages: QuerySet[Message], by: AbstractBaseUser) -> int:
 
 def mark_read(user: AbstractBaseUser, room_id: int, seq: int) -> None:
     """The person has seen the room up to `seq`: every tab of theirs gets the new unread count."""
+    # Never past the room's last change: a page cannot mark messages that do not exist yet as read.
+    seq = min(seq, Room.objects.filter(pk=room_id).values_list("last_seq", flat=True).first() or 0)
     with transaction.atomic():
         moved = Membership.objects.filter(room_id=room_id, user=user, last_read_seq__lt=seq).update(
             last_read_seq=Greatest("last_read_seq", seq)

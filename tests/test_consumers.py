@@ -129,6 +129,8 @@ async def test_unknown_room_socket_is_closed(people):
         ("{not json", "could not be read"),
         ('["a list"]', "could not be read"),
         ('{"body": 5}', "could not be read"),
+        ('{"action": ["send"], "body": "x"}', "could not be read"),
+        ('{"action": "edit", "message_id": {"$gt": 0}, "body": "x"}', "could not be read"),
         ('{"body": "hi", "client_id": "nope"}', "bad client id"),
     ],
 )

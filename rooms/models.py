@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 
 class RoomQuerySet(models.QuerySet["Room"]):
@@ -93,7 +94,7 @@ class Message(models.Model):
     body = models.TextField(max_length=MAX_LENGTH)
     # Chosen by the sending page; a replayed send with the same id is stored once.
     client_id = models.UUIDField(default=uuid.uuid4, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     edited_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Moderation removes a message from every screen but keeps the row for the record.
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False)

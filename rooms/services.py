@@ -119,11 +119,13 @@ def unread_counts(user: AbstractBaseUser) -> dict[int, int]:
     return {m.room_id: m.unread for m in rows}
 
 
-def sidebar(user: AbstractBaseUser, online: set[int] | None = None) -> dict[str, list]:
+def sidebar(user: AbstractBaseUser) -> dict[str, list]:
     """The rooms the user is in and their direct conversations, each DM labelled with the other person."""
+    # Members are needed only to name a DM's other person; an open room's thousand members stay unloaded.
+    dm_members = Membership.objects.filter(room__kind=Room.Kind.DIRECT).select_related("user")
     rooms = list(
         Room.objects.filter(memberships__user=user)
-        .prefetch_related(Prefetch("memberships", queryset=Membership.objects.select_related("user")))
+        .prefetch_related(Prefetch("memberships", queryset=dm_members))
         .order_by(F("last_message_at").desc(nulls_last=True), "-created_at")
     )
     counts = unread_counts(user)
@@ -143,9 +145,9 @@ def sidebar(user: AbstractBaseUser, online: set[int] | None = None) -> dict[str,
 def _announce_conversation(room: Room, author: AbstractBaseUser) -> None:
     """The first message of a conversation: it appears in the other person's sidebar (before the message
     itself arrives, which then raises its unread count)."""
-    for member in room.memberships.exclude(user=author).select_related("user"):
-        entry = render_partial("dm_entry_frame", {"room": room, "other": author, "unread": 0})
-        realtime.send_frames({realtime.user_group(member.user_id): entry})
+    entry = render_partial("dm_entry_frame", {"room": room, "other": author, "unread": 0})
+    for user_id in room.memberships.exclude(user=author).values_list("user_id", flat=True):
+        realtime.send_frames({realtime.user_group(user_id): entry})
 
 
 def dm_partner_ids(user_id: int) -> list[int]:
@@ -201,9 +203,10 @@ def _require_active(user: AbstractBaseUser) -> None:
         raise ChatError("Your account is not active.")
 
 
-def _next_change(room_id: int) -> int:
-    """The room's next change number. Call inside a transaction: the UPDATE holds the room row until commit."""
-    Room.objects.filter(pk=room_id).update(last_seq=F("last_seq") + 1)
+def _next_change(room_id: int, **also) -> int:
+    """The room's next change number. Call inside a transaction: the UPDATE holds the room row until commit.
+    `also` sets more room fields in the same UPDATE."""
+    Room.objects.filter(pk=room_id).update(last_seq=F("last_seq") + 1, **also)
     return Room.objects.values_list("last_seq", flat=True).get(pk=room_id)
 
 
@@ -220,16 +223,17 @@ def post_message(user: AbstractBaseUser, room_id: int, body: str, client_id: uui
         return PostResult(existing, created=False)
     try:
         with transaction.atomic():
-            seq = _next_change(room.pk)
+            now = timezone.now()
+            seq = _next_change(room.pk, last_message_at=now)
             message = Message.objects.create(
-                room=room, author=user, seq=seq, changed_seq=seq, body=body, client_id=client_id
+                room=room, author=user, seq=seq, changed_seq=seq, body=body, client_id=client_id, created_at=now
             )
-            first = not Room.objects.filter(pk=room.pk, last_message_at__isnull=False).exists()
-            Room.objects.filter(pk=room.pk).update(last_message_at=message.created_at)
-            membership = join(user, room)
-            # Writing in a room means having read it up to here.
-            Membership.objects.filter(pk=membership.pk).update(last_read_seq=Greatest("last_read_seq", seq))
-            if first and room.is_direct:
+            # Writing in a room means being in it, and having read it up to here.
+            mine = Membership.objects.filter(room=room, user=user)
+            if not mine.update(last_read_seq=Greatest("last_read_seq", seq)):
+                join(user, room)
+                mine.update(last_read_seq=seq)
+            if room.is_direct and room.last_message_at is None:
                 transaction.on_commit(lambda: _announce_conversation(room, user))
             transaction.on_commit(lambda: broadcast(message))
     except IntegrityError:

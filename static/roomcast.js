@@ -96,9 +96,13 @@
       existing.replaceWith(article);
       return false;
     }
-    // Before the first placed message with a higher seq; usually the newest, so check the end first.
     const seq = Number(article.dataset.seq);
     const placed = messages.querySelectorAll(":scope > article.message[data-seq]");
+    // Older than anything loaded while older pages remain (an edit far back): it comes with its page.
+    if (placed.length && seq < Number(placed[0].dataset.seq) && messages.querySelector(":scope > .history-more")) {
+      return false;
+    }
+    // Before the first placed message with a higher seq; usually the newest, so check the end first.
     const last = placed[placed.length - 1];
     const later =
       !last || Number(last.dataset.seq) < seq
@@ -155,7 +159,8 @@
 
   document.addEventListener("htmx:wsAfterMessage", () => {
     settleStatus();
-    if (document.querySelector("#connection[data-reload]")) location.reload();
+    // Too much was missed to replay: load the room afresh (at its latest messages, even from a permalink).
+    if (document.querySelector("#connection[data-reload]")) location.assign(location.pathname);
   });
 
   // ---- read state ------------------------------------------------------------------------------------

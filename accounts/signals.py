@@ -1,23 +1,52 @@
-"""Open sockets follow the account: deactivating it or logging out closes them at once."""
+"""Open sockets follow the account: deactivating or deleting it, logging out or changing the password
+takes effect on them at once."""
 
+import logging
+
+from allauth.account.signals import password_changed, password_reset, password_set
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_out
 from django.db import transaction
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from rooms import realtime
+
+log = logging.getLogger(__name__)
+
+
+def _close(group: str, code: int) -> None:
+    # The account change is already made; a channel layer that is down must not turn it into an error page.
+    try:
+        realtime.close_sockets(group, code)
+    except Exception:
+        log.exception("could not close the sockets of %s", group)
 
 
 @receiver(post_save, sender=settings.AUTH_USER_MODEL)
 def close_sockets_of_inactive_user(sender, instance, created: bool, **kwargs) -> None:
     if not created and not instance.is_active:
         group = realtime.user_group(instance.pk)
-        transaction.on_commit(lambda: realtime.close_sockets(group, realtime.CLOSE_FORBIDDEN))
+        transaction.on_commit(lambda: _close(group, realtime.CLOSE_FORBIDDEN))
+
+
+@receiver(post_delete, sender=settings.AUTH_USER_MODEL)
+def close_sockets_of_deleted_user(sender, instance, **kwargs) -> None:
+    group = realtime.user_group(instance.pk)
+    transaction.on_commit(lambda: _close(group, realtime.CLOSE_FORBIDDEN))
 
 
 @receiver(user_logged_out)
 def close_sockets_of_the_session(sender, request, user, **kwargs) -> None:
     # Sent before the session is flushed, so its key still names the sockets opened with it.
     if request is not None and request.session.session_key:
-        realtime.close_sockets(realtime.session_group(request.session.session_key), realtime.CLOSE_SIGNED_OUT)
+        _close(realtime.session_group(request.session.session_key), realtime.CLOSE_SIGNED_OUT)
+
+
+@receiver(password_changed)
+@receiver(password_set)
+@receiver(password_reset)
+def reconnect_sockets_after_password_change(sender, request, user, **kwargs) -> None:
+    # 1012 makes every page reconnect: sessions still valid (the one that changed it) come straight back,
+    # the others are now signed out and get 4401.
+    _close(realtime.user_group(user.pk), realtime.CLOSE_RECONNECT)

@@ -10,7 +10,17 @@ class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
-    readonly_fields = ["joined_at"]
+    readonly_fields = ["joined_at", "last_read_seq"]
+
+    # A direct conversation is its two people, always: nobody is added to or removed from one.
+    def has_add_permission(self, request: HttpRequest, obj: Room | None = None) -> bool:
+        return not (obj and obj.is_direct) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Room | None = None) -> bool:
+        return not (obj and obj.is_direct) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Room | None = None) -> bool:
+        return not (obj and obj.is_direct) and super().has_delete_permission(request, obj)
 
 
 @admin.register(Room)
@@ -19,8 +29,17 @@ class RoomAdmin(admin.ModelAdmin):
     list_filter = ["kind", "created_at"]
     search_fields = ["name", "slug", "description", "memberships__user__username"]
     prepopulated_fields = {"slug": ["name"]}
-    readonly_fields = ["direct_key", "last_seq", "created_at"]
+    readonly_fields = ["direct_key", "last_seq", "last_message_at", "created_at"]
     inlines = [MembershipInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Room | None = None) -> list[str]:
+        # Kind is chosen once; a direct conversation is defined by its two people, not by editable fields.
+        if obj and obj.is_direct:
+            return [f.name for f in Room._meta.fields]
+        return [*self.readonly_fields, "kind"] if obj else self.readonly_fields
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj: Room | None = None) -> dict:
+        return {} if obj else self.prepopulated_fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Room]:
         return super().get_queryset(request).select_related("created_by").annotate(member_count=Count("memberships"))

@@ -11,9 +11,14 @@ import json
 import logging
 import time
 import weakref
+from importlib import import_module
+from types import SimpleNamespace
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.contrib import auth
+from django.contrib.auth.models import AnonymousUser
 
 from . import presence, realtime, services
 from .models import Membership
@@ -64,11 +69,23 @@ def parse_frame(text_data: str | None) -> dict:
 
 def field(data: dict, name: str, kind: type):
     value = data.get(name)
-    if kind is int and isinstance(value, str) and value.isdigit():
-        value = int(value)  # form fields arrive as strings
-    if not isinstance(value, kind) or isinstance(value, bool):
+    if kind is int:
+        if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
+            value = int(value)  # form fields arrive as strings
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**63:
+            raise services.ChatError(UNREADABLE)
+    elif not isinstance(value, kind):
         raise services.ChatError(UNREADABLE)
     return value
+
+
+def current_user(session_key: str | None):
+    """The account behind a session now, as Django's own request auth sees it: anonymous once the session
+    is gone (logout, expiry), the password changed, or the account was deactivated."""
+    if not session_key:
+        return AnonymousUser()
+    fresh = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    return auth.get_user(SimpleNamespace(session=fresh))
 
 
 class ChatConsumer(AsyncWebsocketConsumer):
@@ -201,6 +218,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
     ACTIONS = frozenset({"send", "edit", "delete", "typing", "read", "catch_up"})
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        # scope["user"] was fixed at connect: every frame is authorized against the account as it is now.
+        user = await database_sync_to_async(current_user)(self.scope["session"].session_key)
+        if user.pk != self.user.pk:
+            await self.close(code=realtime.CLOSE_SIGNED_OUT)
+            return
+        self.user = user  # fresh permissions too (a moderator whose right was revoked)
         data: dict = {}
         try:
             data = parse_frame(text_data)
@@ -255,11 +278,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
         """Sent by the page on every (re)connect: what it missed in its room, and fresh unread counts."""
         after = field(data, "after", int)
 
-        def gather() -> str:
+        def gather() -> tuple[str, list[int]]:
             missed = services.catch_up_frame(self.user, self.room_id, after) if self.room_id is not None else ""
-            return missed + services.unread_frame(self.user)
+            return missed + services.unread_frame(self.user), services.dm_partner_ids(self.user.pk)
 
-        return await database_sync_to_async(gather)()
+        frames, partners = await database_sync_to_async(gather)()
+        # Dots too: a partner whose worker crashed went offline without anyone being told.
+        online = await presence.online_users(partners)
+        return frames + services.dots_frame({p: p in online for p in partners})
 
     # ---- events from the channel layer ---------------------------------------------------------------
 

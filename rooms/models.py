@@ -6,7 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,7 +14,8 @@ from django.utils import timezone
 class RoomQuerySet(models.QuerySet["Room"]):
     def accessible_to(self, user) -> RoomQuerySet:
         """Open rooms are public to signed-in people; a direct room only to its two members."""
-        return self.filter(Q(kind=Room.Kind.OPEN) | Q(kind=Room.Kind.DIRECT, memberships__user=user))
+        mine = Membership.objects.filter(room=OuterRef("pk"), user=user)
+        return self.filter(Q(kind=Room.Kind.OPEN) | Q(kind=Room.Kind.DIRECT) & Exists(mine))
 
 
 class Room(models.Model):
@@ -87,7 +88,9 @@ class Message(models.Model):
     MAX_LENGTH = 4000
 
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages")
+    # PROTECT: deleting an account must not silently take its messages (and the moderation record) along;
+    # people are deactivated instead.
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="messages")
     # Position in the room (fixed at creation) and the room change number of its latest change.
     seq = models.BigIntegerField(editable=False)
     changed_seq = models.BigIntegerField(editable=False)

@@ -13,6 +13,8 @@ from channels.layers import get_channel_layer
 # Close codes are 4xxx so the ws extension does not retry: signed out, and no longer allowed in.
 CLOSE_SIGNED_OUT = 4401
 CLOSE_FORBIDDEN = 4403
+# "Service restart": the page reconnects at once and is authorized afresh.
+CLOSE_RECONNECT = 1012
 
 
 def room_group(room_id: int) -> str:

@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Prefetch, Q, QuerySet
@@ -22,7 +21,6 @@ from django.utils.text import slugify
 from . import realtime
 from .models import Membership, Message, Room
 
-User = get_user_model()
 PARTIALS = "rooms/partials.html"
 PAGE_SIZE = 50
 # A page that missed more changes than this reloads instead of replaying them one by one.
@@ -76,7 +74,7 @@ def join(user: AbstractBaseUser, room: Room) -> Membership:
     )
     if created and not room.is_direct:
         entry = render_partial("room_entry_frame", {"room": room, "unread": 0})
-        transaction.on_commit(lambda: realtime.subscribe(user.pk, room.pk, entry))
+        transaction.on_commit(lambda: realtime.subscribe(user.pk, room.pk, entry), robust=True)
     return membership
 
 
@@ -99,8 +97,17 @@ def direct_room(user: AbstractBaseUser, other: AbstractBaseUser) -> Room:
     # Both people's open pages follow the new room at once; only the one who opened it sees it listed until
     # its first message (see post_message), so merely visiting /dm/<name>/ does not show up for the other.
     entry = render_partial("dm_entry_frame", {"room": room, "other": other, "unread": 0})
-    transaction.on_commit(lambda: realtime.subscribe(user.pk, room.pk, entry))
-    transaction.on_commit(lambda: realtime.subscribe(other.pk, room.pk, ""))
+    transaction.on_commit(lambda: realtime.subscribe(user.pk, room.pk, entry), robust=True)
+    transaction.on_commit(lambda: realtime.subscribe(other.pk, room.pk, ""), robust=True)
+    return room
+
+
+def existing_direct_room(user: AbstractBaseUser, other: AbstractBaseUser) -> Room:
+    """The conversation with someone who can no longer start one (a deactivated account): history only."""
+    low, high = sorted([user.pk, other.pk])
+    room = Room.objects.filter(direct_key=f"{low}:{high}").first()
+    if room is None:
+        raise ChatError("No conversation with this person.")
     return room
 
 
@@ -171,11 +178,18 @@ def history(room: Room, before_seq: int | None = None, limit: int = PAGE_SIZE) -
     return list(reversed(page[:limit])), len(page) > limit
 
 
-def around(room: Room, seq: int, before: int = 25, limit: int = 500) -> tuple[list[Message], bool]:
-    """A permalink's view: a few messages before `seq` and what follows it; True if older ones exist."""
-    older, has_more = history(room, before_seq=seq, limit=before)
-    newer = list(room.messages.visible().select_related("author").filter(seq__gte=seq).order_by("seq")[:limit])
-    return older + newer, has_more
+def newer(room: Room, after_seq: int, limit: int = PAGE_SIZE) -> tuple[list[Message], bool]:
+    """Up to `limit` visible messages after `after_seq`, oldest first, and whether more exist."""
+    query = room.messages.visible().select_related("author").filter(seq__gt=after_seq).order_by("seq")
+    page = list(query[: limit + 1])
+    return page[:limit], len(page) > limit
+
+
+def around(room: Room, seq: int, side: int = 25) -> tuple[list[Message], bool, bool]:
+    """A permalink's view: messages on both sides of `seq`, and whether older and newer ones remain."""
+    older, has_older = history(room, before_seq=seq, limit=side)
+    rest, has_newer = newer(room, seq - 1, limit=side + 1)
+    return older + rest, has_older, has_newer
 
 
 # ---- messages ------------------------------------------------------------------------------------------
@@ -192,15 +206,11 @@ def _clean_body(body: str) -> str:
     body = body.strip()
     if not body:
         raise ChatError("Message is empty.")
+    if "\x00" in body:
+        raise ChatError("Message contains a character that cannot be sent (NUL).")
     if len(body) > Message.MAX_LENGTH:
         raise ChatError(f"Message is too long: {len(body):,} characters (the limit is {Message.MAX_LENGTH:,}).")
     return body
-
-
-def _require_active(user: AbstractBaseUser) -> None:
-    # scope["user"] was fixed at connect; re-check so a deactivated account cannot keep talking.
-    if not User.objects.filter(pk=user.pk, is_active=True).exists():
-        raise ChatError("Your account is not active.")
 
 
 def _next_change(room_id: int, **also) -> int:
@@ -213,7 +223,6 @@ def _next_change(room_id: int, **also) -> int:
 def post_message(user: AbstractBaseUser, room_id: int, body: str, client_id: uuid.UUID) -> PostResult:
     """Validate, save, then broadcast on commit. A replay of an already stored client id returns that one."""
     body = _clean_body(body)
-    _require_active(user)
     room = accessible_room(user, room_id)
     if room is None:
         raise ChatError("That conversation does not exist.")
@@ -234,8 +243,8 @@ def post_message(user: AbstractBaseUser, room_id: int, body: str, client_id: uui
                 join(user, room)
                 mine.update(last_read_seq=seq)
             if room.is_direct and room.last_message_at is None:
-                transaction.on_commit(lambda: _announce_conversation(room, user))
-            transaction.on_commit(lambda: broadcast(message))
+                transaction.on_commit(lambda: _announce_conversation(room, user), robust=True)
+            transaction.on_commit(lambda: broadcast(message), robust=True)
     except IntegrityError:
         # The same send replayed concurrently through another socket: it is stored once.
         return PostResult(Message.objects.get(author=user, client_id=client_id), created=False)
@@ -256,7 +265,6 @@ def _own_message(user: AbstractBaseUser, message_id: object, *, moderator_may: b
 
 def edit_message(user: AbstractBaseUser, message_id: object, body: str) -> Message:
     body = _clean_body(body)
-    _require_active(user)
     with transaction.atomic():
         message = _own_message(user, message_id, moderator_may=False)
         if message.body == body:
@@ -265,13 +273,12 @@ def edit_message(user: AbstractBaseUser, message_id: object, body: str) -> Messa
         message.edited_at = timezone.now()
         message.changed_seq = _next_change(message.room_id)
         message.save(update_fields=["body", "edited_at", "changed_seq"])
-        transaction.on_commit(lambda: broadcast(message))
+        transaction.on_commit(lambda: broadcast(message), robust=True)
     return message
 
 
 def delete_message(user: AbstractBaseUser, message_id: object) -> Message:
     """The author, or a moderator (rooms.delete_message permission), removes a message from every screen."""
-    _require_active(user)
     message = _own_message(user, message_id, moderator_may=True)
     delete_messages(Message.objects.filter(pk=message.pk), by=user)
     return message
@@ -286,7 +293,7 @@ def delete_messages(messages: QuerySet[Message], by: AbstractBaseUser) -> int:
             message.deleted_at, message.deleted_by = now, by
             message.changed_seq = _next_change(message.room_id)
             message.save(update_fields=["deleted_at", "deleted_by", "changed_seq"])
-        transaction.on_commit(lambda: [broadcast(m) for m in doomed])
+        transaction.on_commit(lambda: [broadcast(m) for m in doomed], robust=True)
     return len(doomed)
 
 
@@ -303,7 +310,7 @@ def mark_read(user: AbstractBaseUser, room_id: int, seq: int) -> None:
         )
         if moved:
             frame = unread_frame(user, room_ids=[room_id])
-            transaction.on_commit(lambda: realtime.send_frames({realtime.user_group(user.pk): frame}))
+            transaction.on_commit(lambda: realtime.send_frames({realtime.user_group(user.pk): frame}), robust=True)
 
 
 def unread_frame(user: AbstractBaseUser, room_ids: list[int] | None = None) -> str:
@@ -347,6 +354,10 @@ def typing_frame(user: AbstractBaseUser, room_id: int) -> str:
 
 def presence_frame(room_id: int, usernames: list[str]) -> str:
     return render_partial("presence_frame", {"room_id": room_id, "usernames": usernames, "oob": True})
+
+
+def dots_frame(online_by_user: dict[int, bool]) -> str:
+    return "".join(dot_frame(user_id, online) for user_id, online in online_by_user.items())
 
 
 def dot_frame(user_id: int, online: bool) -> str:

@@ -34,13 +34,22 @@ def room(request: HttpRequest, slug: str) -> HttpResponse:
     return _conversation(request, room, title=room.name, composer_placeholder=f"Message #{room.name}")
 
 
+def number(value: str) -> int | None:
+    """A sequence number from a query string: plain ASCII digits of a sane length, else None."""
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
+
+
 @login_required
 def direct(request: HttpRequest, username: str) -> HttpResponse:
-    other = get_object_or_404(User, username=username, is_active=True)
+    other = get_object_or_404(User, username=username)
     try:
-        room = services.direct_room(request.user, other)
+        room = (
+            services.direct_room(request.user, other)
+            if other.is_active
+            else services.existing_direct_room(request.user, other)
+        )
     except services.ChatError:
-        raise Http404("No conversation with yourself.") from None
+        raise Http404("No conversation with this person.") from None
     name = other.get_username()
     return _conversation(request, room, title=name, composer_placeholder=f"Message @{name}")
 
@@ -49,9 +58,9 @@ def _conversation(request: HttpRequest, room: Room, **context) -> HttpResponse:
     membership = services.join(request.user, room)
     # The page's catch-up cursor is read before the messages, so nothing committed in between is missed.
     cursor = room.last_seq
-    around = request.GET.get("around", "")
-    if around.isdigit():
-        history, has_more = services.around(room, int(around))
+    has_newer = False
+    if (around := number(request.GET.get("around", ""))) is not None:
+        history, has_more, has_newer = services.around(room, around)
     else:
         history, has_more = services.history(room)
     # "New messages" goes above the first message by someone else that this person has not read yet.
@@ -62,6 +71,7 @@ def _conversation(request: HttpRequest, room: Room, **context) -> HttpResponse:
         "room": room,
         "history": history,
         "has_more": has_more,
+        "has_newer": has_newer,
         "divider_seq": divider_seq,
         "cursor": cursor,
         "online": async_to_sync(presence.online_in_room)(room.pk),
@@ -74,13 +84,17 @@ def _conversation(request: HttpRequest, room: Room, **context) -> HttpResponse:
 
 @login_required
 def history(request: HttpRequest, room_id: int) -> HttpResponse:
-    """Older messages for infinite scroll (htmx swaps this in place of the loader)."""
+    """A page of older (?before=seq) or newer (?after=seq) messages; htmx swaps it in place of its loader."""
     room = services.accessible_room(request.user, room_id)
-    before = request.GET.get("before", "")
-    if room is None or not before.isdigit():
+    before, after = number(request.GET.get("before", "")), number(request.GET.get("after", ""))
+    if room is None or (before is None) == (after is None):
         raise Http404
-    page, has_more = services.history(room, before_seq=int(before))
-    return render(request, "rooms/partials.html#history_page", {"room": room, "history": page, "has_more": has_more})
+    context = {"room": room, "has_more": False, "has_newer": False}
+    if before is not None:
+        context["history"], context["has_more"] = services.history(room, before_seq=before)
+    else:
+        context["history"], context["has_newer"] = services.newer(room, after_seq=after)
+    return render(request, "rooms/partials.html#history_page", context)
 
 
 @login_required

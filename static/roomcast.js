@@ -1,6 +1,6 @@
 // Roomcast's client-side touches. The server renders every fragment once for all viewers; this file adds
 // what differs per viewer (my messages, the room I am looking at, my unread counts), places messages in
-// order exactly once, and keeps what I send until the server has it.
+// order exactly once, notices a lost frame, and keeps what I send until the server has it.
 (function () {
   "use strict";
 
@@ -23,6 +23,11 @@
     else early.push(text);
   }
 
+  function catchUp() {
+    const messages = box();
+    wsSend({ action: "catch_up", after: messages ? Number(messages.dataset.cursor) : 0 });
+  }
+
   // Client ids make a replayed send idempotent. crypto.randomUUID needs a secure context; this does not.
   function uuid4() {
     const b = crypto.getRandomValues(new Uint8Array(16));
@@ -36,10 +41,11 @@
     socket = evt.detail.socketWrapper;
     connected = true;
     document.getElementById("connection").hidden = true;
-    // Before the extension replays its offline queue: ask for everything this page has not seen.
-    const messages = box();
-    socket.send(JSON.stringify({ action: "catch_up", after: messages ? Number(messages.dataset.cursor) : 0 }));
+    // Before the extension replays its offline queue: ask for everything this page has not seen, then send
+    // again what went out before the drop but was never acknowledged (the server stores a client id once).
+    catchUp();
     early.splice(0).forEach((text) => socket.send(text));
+    for (const send of pending.values()) if (send.wentOut) socket.send(send.frame);
     lastRead = 0;
     markRead();
   });
@@ -80,11 +86,29 @@
     });
   }
 
+  // Every change in a room has the next number and reaches this page once. The cursor is the highest number
+  // up to which nothing is missing; a number beyond a gap means a frame was lost, so ask for the gap again.
+  const ahead = new Set();
+  let gapTimer = null;
+  function advance(messages, changed) {
+    let cursor = Number(messages.dataset.cursor);
+    if (changed <= cursor) return;
+    ahead.add(changed);
+    while (ahead.delete(cursor + 1)) cursor += 1;
+    messages.dataset.cursor = cursor;
+    if (ahead.size && !gapTimer) {
+      gapTimer = setTimeout(() => {
+        gapTimer = null;
+        if (ahead.size) catchUp();
+      }, 1500);
+    }
+  }
+
   // A message in its current state goes in once, in seq order; a newer state replaces it; a tombstone
   // removes it. The same frame may come live and again in a catch-up: the second one changes nothing.
   function placeMessage(messages, article) {
     const changed = Number(article.dataset.changed);
-    messages.dataset.cursor = Math.max(Number(messages.dataset.cursor || 0), changed);
+    advance(messages, changed);
     const existing = document.getElementById(article.id);
     if (existing && Number(existing.dataset.changed) >= changed) return false;
     if (article.classList.contains("deleted")) {
@@ -98,12 +122,13 @@
     }
     const seq = Number(article.dataset.seq);
     const placed = messages.querySelectorAll(":scope > article.message[data-seq]");
-    // Older than anything loaded while older pages remain (an edit far back): it comes with its page.
-    if (placed.length && seq < Number(placed[0].dataset.seq) && messages.querySelector(":scope > .history-more")) {
-      return false;
-    }
-    // Before the first placed message with a higher seq; usually the newest, so check the end first.
+    const first = placed[0];
     const last = placed[placed.length - 1];
+    // Outside what is loaded while more pages remain on that side (an edit far back, a new message while
+    // reading from a permalink): it comes with its page instead.
+    if (first && seq < Number(first.dataset.seq) && messages.querySelector(":scope > .history-more")) return false;
+    if (last && seq > Number(last.dataset.seq) && messages.querySelector(":scope > .history-newer")) return false;
+    // Before the first placed message with a higher seq; usually the newest, so check the end first.
     const later =
       !last || Number(last.dataset.seq) < seq
         ? messages.querySelector(":scope > .pending")
@@ -139,7 +164,7 @@
     }
     const stickToEnd = nearEnd(target);
     const fromOthers = items.map((a) => placeMessage(target, a)).some(Boolean);
-    if (fromOthers && document.visibilityState !== "visible") bumpUnread(currentRoom());
+    if (fromOthers && !reading()) bumpUnread(currentRoom());
     if (stickToEnd) scrollToEnd();
     markRead();
   });
@@ -165,39 +190,59 @@
 
   // ---- read state ------------------------------------------------------------------------------------
 
+  // Read means seen: the page is in front, scrolled to the end, and showing the latest messages.
+  function reading() {
+    const messages = box();
+    return (
+      !!messages &&
+      document.visibilityState === "visible" &&
+      nearEnd(messages) &&
+      !messages.querySelector(":scope > .history-newer")
+    );
+  }
+
   let lastRead = 0;
   function markRead() {
-    const messages = box();
-    if (!messages || document.visibilityState !== "visible") return;
-    const last = [...messages.querySelectorAll(":scope > article.message[data-seq]")].at(-1);
+    if (!reading() || !connected) return;
+    const last = [...box().querySelectorAll(":scope > article.message[data-seq]")].at(-1);
     const seq = last ? Number(last.dataset.seq) : 0;
-    if (seq > lastRead && connected) {
+    if (seq > lastRead) {
       lastRead = seq;
       wsSend({ action: "read", seq });
     }
   }
   document.addEventListener("visibilitychange", markRead);
+  document.addEventListener("scroll", (evt) => evt.target.matches?.(".messages") && markRead(), true);
 
   // ---- the composer ----------------------------------------------------------------------------------
 
-  // Sent text shows at once as "sending…" and is kept until the server answers: an error puts it back.
-  const pending = new Map();
+  function tooLong(text, limit) {
+    const length = [...text.trim()].length;
+    return length > limit ? `Message is too long: ${length.toLocaleString("en")} characters (the limit is ${limit.toLocaleString("en")}).` : "";
+  }
+
+  function showStatus(text) {
+    const status = document.getElementById("composer-status");
+    status.className = "composer-status error";
+    status.textContent = text;
+  }
+
+  // Sent text shows at once as "sending…" and is kept until the server answers: an error puts it back,
+  // a drop before the answer sends it again on reconnect.
+  const pending = new Map(); // client id -> { body, frame, wentOut }
 
   document.addEventListener("htmx:wsConfigSend", (evt) => {
     const form = evt.target.closest("#composer");
     if (!form) return;
     const { body, client_id: clientId } = evt.detail.parameters;
     // Too long never leaves the page (the server would refuse it, and past 1 MiB drop the socket): say so here.
-    const length = [...body.trim()].length;
-    const limit = Number(form.dataset.maxLength);
-    if (length > limit) {
+    const problem = tooLong(body, Number(form.dataset.maxLength));
+    if (problem) {
       evt.preventDefault();
-      const status = document.getElementById("composer-status");
-      status.className = "composer-status error";
-      status.textContent = `Message is too long: ${length.toLocaleString("en")} characters (the limit is ${limit.toLocaleString("en")}).`;
+      showStatus(problem);
       return;
     }
-    pending.set(clientId, body);
+    pending.set(clientId, { body, frame: JSON.stringify({ body, client_id: clientId }), wentOut: connected });
     const messages = box();
     if (messages && body.trim()) {
       const article = document.createElement("article");
@@ -213,29 +258,39 @@
     form.elements.client_id.value = uuid4();
   });
 
+  // Queued sends go out when the socket opens: from then on they too are "sent, awaiting an answer".
+  document.addEventListener("htmx:wsAfterSend", (evt) => {
+    const clientId = JSON.parse(evt.detail.message).client_id;
+    if (pending.has(clientId)) pending.get(clientId).wentOut = true;
+  });
+
   function settleStatus() {
     const status = document.getElementById("composer-status");
     const form = document.getElementById("composer");
-    if (!status || !form || status.dataset.clientId === undefined) return;
-    // An error the server could not tie to a send (an unreadable frame) belongs to the latest one.
-    const clientId = status.dataset.clientId || [...pending.keys()].at(-1);
+    const clientId = status?.dataset.clientId;
+    if (!clientId || !form) return; // not about a send (edit, delete), or already handled
     delete status.dataset.clientId;
-    const text = pending.get(clientId);
+    const send = pending.get(clientId);
     pending.delete(clientId);
     if (status.dataset.ok === "1") {
+      if (box()?.querySelector(":scope > .history-newer")) {
+        location.assign(location.pathname); // sent from an old part of the history: show it at the end
+        return;
+      }
       // Normally the message itself arrives right after; if it does not, the catch-up brings it.
       setTimeout(() => {
-        if (document.getElementById(`pending-${clientId}`)) {
-          document.getElementById(`pending-${clientId}`).remove();
-          wsSend({ action: "catch_up", after: Number(box()?.dataset.cursor || 0) });
+        const copy = document.getElementById(`pending-${clientId}`);
+        if (copy) {
+          copy.remove();
+          catchUp();
         }
       }, 3000);
       return;
     }
     document.getElementById(`pending-${clientId}`)?.remove();
-    if (text !== undefined) {
+    if (send) {
       const input = form.elements.body;
-      input.value = input.value ? `${text}\n${input.value}` : text;
+      input.value = input.value ? `${send.body}\n${input.value}` : send.body;
     }
   }
 
@@ -282,8 +337,10 @@
     };
     form.addEventListener("submit", (e) => {
       e.preventDefault();
+      const problem = tooLong(input.value, Number(document.getElementById("composer").dataset.maxLength));
+      if (problem) showStatus(problem);
+      else if (input.value.trim() === original.trim()) close();
       // The edited message replaces this one (form and all) when the server broadcasts it.
-      if (input.value.trim() === original.trim()) close();
       else wsSend({ action: "edit", message_id: messageId, body: input.value });
     });
     form.querySelector(".cancel").addEventListener("click", close);
@@ -306,7 +363,7 @@
   }
   function scrollToEnd() {
     const messages = box();
-    if (messages) messages.scrollTop = messages.scrollHeight;
+    if (messages && !messages.querySelector(":scope > .history-newer")) messages.scrollTop = messages.scrollHeight;
   }
 
   // Older pages load above what is on screen; keep the reader's place.
@@ -317,15 +374,20 @@
       keep = { messages, fromEnd: messages.scrollHeight - messages.scrollTop };
     }
   });
-  document.addEventListener("htmx:afterSettle", () => {
-    if (!keep) return;
-    decorate(keep.messages);
-    keep.messages.scrollTop = keep.messages.scrollHeight - keep.fromEnd;
-    keep = null;
+  document.addEventListener("htmx:afterSettle", (evt) => {
+    const messages = box();
+    if (messages) decorate(messages);
+    if (keep) {
+      keep.messages.scrollTop = keep.messages.scrollHeight - keep.fromEnd;
+      keep = null;
+    }
+    markRead();
   });
 
   document.addEventListener("DOMContentLoaded", () => {
     decorate(document);
+    const room = currentRoom();
+    if (room) document.querySelector(`#room-${room}, #dm-${room}`)?.classList.add("current");
     const target = location.hash.startsWith("#msg-") && document.getElementById(location.hash.slice(1));
     const divider = document.getElementById("unread-divider");
     if (target) {

@@ -267,3 +267,72 @@ async def test_unknown_action_gets_an_error(people):
     await bob.send_to(text_data=action("launch_missiles"))
     assert "could not be read" in (await frames_until(bob, 'data-ok="0"'))[-1]
     await bob.disconnect()
+
+
+async def test_a_moderator_whose_right_is_revoked_cannot_delete_on_an_open_socket(people):
+    general = people["general"]
+    first, second = [(await post(people["bob"], general.pk, t, uuid.uuid4())).message for t in ("a", "b")]
+
+    def make_moderator():
+        mod = make_user("mod", is_staff=True)
+        mod.user_permissions.add(Permission.objects.get(codename="delete_message"))
+        return mod
+
+    mod = await database_sync_to_async(make_moderator)()
+    tab, _ = await open_socket(mod, f"/ws/rooms/{general.pk}/")
+    await tab.send_to(text_data=action("delete", message_id=first.pk))
+    await frames_until(tab, f'id="msg-{first.pk}" class="message deleted"')
+    await database_sync_to_async(lambda: mod.user_permissions.clear())()
+    await tab.send_to(text_data=action("delete", message_id=second.pk))
+    assert "only change your own" in (await frames_until(tab, 'data-ok="0"'))[-1]
+    assert (await database_sync_to_async(Message.objects.get)(pk=second.pk)).deleted_at is None
+    await tab.disconnect()
+
+
+async def test_a_frame_from_a_session_that_ended_closes_the_socket_and_stores_nothing(people):
+    from django.contrib.sessions.models import Session
+
+    general = people["general"]
+    tab, _ = await open_socket(people["alice"], f"/ws/rooms/{general.pk}/")
+    await database_sync_to_async(Session.objects.all().delete)()  # expired, or ended elsewhere
+    await tab.send_to(text_data=send_frame("after my session ended"))
+    assert await closed_with(tab) == 4401
+    assert not await database_sync_to_async(Message.objects.filter(body="after my session ended").exists)()
+
+
+async def test_a_password_change_sends_every_page_to_reconnect(people):
+    from allauth.account.signals import password_changed
+
+    tab, _ = await open_socket(people["alice"], f"/ws/rooms/{people['general'].pk}/")
+    await database_sync_to_async(password_changed.send)(sender=None, request=None, user=people["alice"])
+    assert await closed_with(tab) == 1012  # it comes back if its session is still valid, else gets 4401
+
+
+@pytest.mark.parametrize(
+    ("frame", "error"),
+    [
+        (send_frame("nul \x00 byte"), "cannot be sent (NUL)"),
+        (action("edit", message_id="²", body="x"), "could not be read"),
+        (action("delete", message_id=2**70), "could not be read"),
+        (action("read", seq="9" * 40), "could not be read"),
+    ],
+)
+async def test_odd_values_get_an_error_not_a_crash(people, frame, error):
+    bob, _ = await open_socket(people["bob"], f"/ws/rooms/{people['general'].pk}/")
+    await drain(bob)
+    await bob.send_to(text_data=frame)
+    assert error in (await frames_until(bob, 'data-ok="0"'))[-1]
+    await bob.send_to(text_data=send_frame("still fine"))
+    await frames_until(bob, "still fine")
+    await bob.disconnect()
+
+
+async def test_catch_up_brings_the_online_dots_of_dm_partners(people):
+    await database_sync_to_async(services.direct_room)(people["alice"], people["bob"])
+    bob, _ = await open_socket(people["bob"], "/ws/")
+    alice, _ = await open_socket(people["alice"], "/ws/")
+    await alice.send_to(text_data=action("catch_up", after=0))
+    snapshot = (await frames_until(alice, f"dot-u-{people['bob'].pk}"))[-1]
+    assert f'class="dot dot-u-{people["bob"].pk} online"' in snapshot
+    await alice.disconnect()
+    await bob.disconnect()

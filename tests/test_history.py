@@ -73,9 +73,30 @@ def test_permalink_opens_the_room_at_the_message(client, alice, general):
     assert response.status_code == 302
     assert response["Location"] == f"/rooms/general/?around={target.seq}#msg-{target.pk}"
     page = client.get(f"/rooms/general/?around={target.seq}").content.decode()
-    assert "m020" in shown(page) and "m000" in shown(page) and "m199" in shown(page)
+    assert shown(page) == [f"m{i:03d}" for i in range(0, 46)]  # 20 before it, it, and 25 after
     assert f'id="msg-{target.pk}"' in page and "Jump to the latest messages" in page
     assert f'href="/m/{target.pk}/"' in page  # every message carries its permalink
+    # Below, a loader for newer pages, all the way to the latest message: no hole in between.
+    newer_url = re.search(r'hx-get="([^"]+after=[^"]+)"', page)[1]
+    seen = shown(page)
+    while newer_url:
+        older_page = client.get(newer_url).content.decode()
+        seen += shown(older_page)
+        match = re.search(r'hx-get="([^"]+after=[^"]+)"', older_page)
+        newer_url = match[1] if match else None
+    assert seen == [f"m{i:03d}" for i in range(200)]
+
+
+@pytest.mark.parametrize("query", ["around=%C2%B2", "around=99999999999999999999999", "around=-1"])
+def test_odd_permalink_numbers_just_show_the_room(client, alice, general, query):
+    client.force_login(alice)
+    assert client.get(f"/rooms/general/?{query}").status_code == 200
+
+
+@pytest.mark.parametrize("query", ["before=%C2%B2", "after=x", "", "before=1&after=1"])
+def test_odd_history_requests_are_404(client, alice, general, query):
+    client.force_login(alice)
+    assert client.get(f"/rooms/{general.pk}/history/?{query}").status_code == 404
 
 
 def test_permalink_to_a_dm_is_404_for_everyone_else(client, alice, bob):

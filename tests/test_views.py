@@ -127,10 +127,36 @@ def test_dm_with_yourself_or_nobody_is_404(alice_client, username):
     assert alice_client.get(f"/dm/{username}/").status_code == 404
 
 
-def test_dm_with_a_deactivated_user_is_404(alice_client, bob):
-    bob.is_active = False
-    bob.save()
-    assert alice_client.get("/dm/bob/").status_code == 404
+def test_no_new_dm_with_a_deactivated_user_but_the_old_one_stays_readable(alice_client, alice, bob):
+    carol = make_user("carol")
+    dm = services.direct_room(alice, bob)
+    services.post_message(bob, dm.pk, "before I left", uuid.uuid4())
+    for person in (bob, carol):
+        person.is_active = False
+        person.save()
+    assert "before I left" in alice_client.get("/dm/bob/").content.decode()
+    assert alice_client.get("/dm/carol/").status_code == 404
+
+
+def test_a_direct_conversation_cannot_be_changed_in_admin(client, alice, bob):
+    dm = services.direct_room(alice, bob)
+    admin_user = make_user("admin", is_staff=True, is_superuser=True)
+    client.force_login(admin_user)
+    page = client.get(f"/admin/rooms/room/{dm.pk}/change/").content.decode()
+    no_new_members = 'name="memberships-MAX_NUM_FORMS" value="0"'
+    assert no_new_members in page and 'name="name"' not in page and 'name="memberships-0-user"' not in page
+    open_room = services.create_room(alice, "General")
+    page = client.get(f"/admin/rooms/room/{open_room.pk}/change/").content.decode()
+    assert no_new_members not in page and 'name="kind"' not in page  # kind is fixed once chosen
+
+
+def test_deleting_an_account_with_messages_is_refused_deactivate_instead(client, alice):
+    room = services.create_room(alice, "General")
+    services.post_message(alice, room.pk, "keep me", uuid.uuid4())
+    client.force_login(make_user("admin", is_staff=True, is_superuser=True))
+    response = client.post(f"/admin/auth/user/{alice.pk}/delete/", {"post": "yes"})
+    assert "protected" in response.content.decode()
+    assert room.messages.filter(body="keep me").exists()
 
 
 def test_sidebar_lists_my_dm_conversations_with_the_other_name(alice_client, alice, bob):

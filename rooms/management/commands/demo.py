@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -21,6 +22,8 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, force: bool = False, **options) -> None:
+        if not settings.DEBUG:
+            raise CommandError("Demo data has a known admin password: only for development (DEBUG on).")
         User = get_user_model()
         others = User.objects.exclude(username__in=DEMO_USERS)
         if others.exists() and not force:

@@ -150,7 +150,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    # Warnings and errors from everything (daphne's "Exception inside application" included) reach the console.
-    "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"rooms": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    "loggers": {
+        "rooms": {"handlers": ["console"], "level": "INFO"},
+        # "Exception inside application": a consumer or view that crashed, with its traceback.
+        "daphne": {"handlers": ["console"], "level": "WARNING"},
+    },
 }

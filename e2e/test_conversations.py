@@ -280,3 +280,58 @@ def test_a_frame_lost_on_the_way_to_the_page_is_noticed_and_fetched(new_context,
     # The next frame's change number shows bob's page the gap; it asks again and gets the lost message.
     expect(messages(bob)).to_have_count(2)
     assert texts(bob) == ["a frame that got lost", "the next one"]
+
+
+def test_an_edit_that_is_refused_says_why_in_its_own_form_and_keeps_the_text(new_context, make_user):
+    alice_user = make_user("alice")
+    room_with(alice_user)
+    alice, _ = _room_page(new_context, "alice")
+    send(alice, "original words")
+    mine = messages(alice).filter(has_text="original words")
+    mine.hover()
+    mine.get_by_role("button", name="Edit").click()
+    box = mine.locator("form.edit textarea")
+    box.fill("   ")
+    box.press("Enter")  # blank: the server refuses it
+    expect(mine.locator(".edit-error")).to_have_text("Message is empty.")
+    box.fill("y" * 4001)
+    box.press("Enter")  # too long: refused on the page
+    expect(mine.locator(".edit-error")).to_contain_text("Message is too long: 4,001 characters")
+    expect(box).to_have_value("y" * 4001)
+    expect(alice.locator("#composer-status")).to_have_text("")
+    box.fill("better words")
+    box.press("Enter")
+    expect(messages(alice).filter(has_text="better words")).to_contain_text("(edited)")
+
+
+def set_visibility(page: Page, state: str) -> None:
+    """What the browser does when the person switches tabs (headless Chromium never hides a page itself)."""
+    page.evaluate(
+        """state => {
+            Object.defineProperty(document, "visibilityState", { value: state, configurable: true });
+            document.dispatchEvent(new Event("visibilitychange"));
+        }""",
+        state,
+    )
+
+
+def test_coming_back_to_a_hidden_tab_shows_where_the_new_messages_start(new_context, make_user):
+    from rooms.models import Membership
+
+    alice_user, bob_user = make_user("alice"), make_user("bob")
+    room = room_with(alice_user, bob_user)
+    alice, _ = _room_page(new_context, "alice")
+    bob, _ = _room_page(new_context, "bob")
+    send(alice, "seen by bob")
+    expect(messages(bob)).to_have_count(1)
+
+    set_visibility(bob, "hidden")
+    send(alice, "while bob was away")
+    expect(messages(bob)).to_have_count(2)
+    expect(bob.locator(f"#unread-{room.pk}")).to_have_text("1")  # not read while hidden
+    set_visibility(bob, "visible")
+    page = bob.locator(".messages").inner_text()
+    assert page.index("seen by bob") < page.index("New messages") < page.index("while bob was away")
+    expect(bob.locator(f"#unread-{room.pk}")).to_be_hidden()
+    last = Membership.objects.get(room=room, user=bob_user).last_read_seq
+    assert last == room.messages.get(body="while bob was away").seq

@@ -211,7 +211,29 @@
       wsSend({ action: "read", seq });
     }
   }
-  document.addEventListener("visibilitychange", markRead);
+  // Away and back: the "New messages" line moves to the first message that arrived while the page was hidden.
+  let seenUpTo = null;
+  document.addEventListener("visibilitychange", () => {
+    const messages = box();
+    if (!messages) return;
+    if (document.visibilityState === "hidden") {
+      const last = [...messages.querySelectorAll(":scope > article.message[data-seq]")].at(-1);
+      seenUpTo = last ? Number(last.dataset.seq) : 0;
+    } else if (seenUpTo !== null) {
+      const first = [...messages.querySelectorAll(":scope > article.message[data-seq]:not(.mine)")].find(
+        (m) => Number(m.dataset.seq) > seenUpTo,
+      );
+      if (first) {
+        const divider = document.getElementById("unread-divider") || document.createElement("div");
+        divider.id = "unread-divider";
+        divider.className = "unread-divider";
+        divider.innerHTML = "<span>New messages</span>";
+        first.before(divider);
+      }
+      seenUpTo = null;
+    }
+    markRead();
+  });
   document.addEventListener("scroll", (evt) => evt.target.matches?.(".messages") && markRead(), true);
 
   // ---- the composer ----------------------------------------------------------------------------------
@@ -268,8 +290,15 @@
     const status = document.getElementById("composer-status");
     const form = document.getElementById("composer");
     const clientId = status?.dataset.clientId;
-    if (!clientId || !form) return; // not about a send (edit, delete), or already handled
+    if (!clientId || !form) return; // not about a send, or already handled
     delete status.dataset.clientId;
+    const editing = document.querySelector(`form.edit[data-request="${CSS.escape(clientId)}"]`);
+    if (editing) {
+      // An edit's refusal belongs in its own form, which keeps the text.
+      editing.querySelector(".edit-error").textContent = status.textContent;
+      status.textContent = "";
+      return;
+    }
     const send = pending.get(clientId);
     pending.delete(clientId);
     if (status.dataset.ok === "1") {
@@ -327,7 +356,7 @@
     const body = article.querySelector(".body");
     const form = document.createElement("form");
     form.className = "edit";
-    form.innerHTML = '<textarea name="body" rows="2" aria-label="Edit message"></textarea><button type="submit">Save</button> <button type="button" class="link cancel">Cancel</button>';
+    form.innerHTML = '<textarea name="body" rows="2" aria-label="Edit message"></textarea><button type="submit">Save</button> <button type="button" class="link cancel">Cancel</button><p class="edit-error" role="alert"></p>';
     const input = form.elements.body;
     input.value = body.innerText;
     const original = input.value;
@@ -338,10 +367,12 @@
     form.addEventListener("submit", (e) => {
       e.preventDefault();
       const problem = tooLong(input.value, Number(document.getElementById("composer").dataset.maxLength));
-      if (problem) showStatus(problem);
-      else if (input.value.trim() === original.trim()) close();
+      form.querySelector(".edit-error").textContent = problem;
+      if (problem) return;
+      if (input.value.trim() === original.trim()) return close();
       // The edited message replaces this one (form and all) when the server broadcasts it.
-      else wsSend({ action: "edit", message_id: messageId, body: input.value });
+      form.dataset.request = `edit-${uuid4()}`;
+      wsSend({ action: "edit", message_id: messageId, body: input.value, client_id: form.dataset.request });
     });
     form.querySelector(".cancel").addEventListener("click", close);
     input.addEventListener("keydown", (e) => {

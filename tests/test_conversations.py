@@ -28,6 +28,13 @@ def people(transactional_db):
     return {"alice": alice, "bob": bob, "carol": carol, "general": general, "elsewhere": elsewhere}
 
 
+def make_moderator():
+    """Staff with the one permission moderation on the page needs."""
+    mod = make_user("mod", is_staff=True)
+    mod.user_permissions.add(Permission.objects.get(codename="delete_message"))
+    return mod
+
+
 def action(name: str, **fields) -> str:
     return json.dumps({"action": name, **fields})
 
@@ -242,11 +249,6 @@ async def test_a_moderator_deletes_anyones_message_from_the_page(people):
     general = people["general"]
     message = (await post(people["bob"], general.pk, "spam", uuid.uuid4())).message
 
-    def make_moderator():
-        mod = make_user("mod", is_staff=True)
-        mod.user_permissions.add(Permission.objects.get(codename="delete_message"))
-        return mod
-
     mod = await database_sync_to_async(make_moderator)()
     mod_tab, _ = await open_socket(mod, f"/ws/rooms/{general.pk}/")
     alice, _ = await open_socket(people["alice"], f"/ws/rooms/{general.pk}/")
@@ -272,11 +274,6 @@ async def test_unknown_action_gets_an_error(people):
 async def test_a_moderator_whose_right_is_revoked_cannot_delete_on_an_open_socket(people):
     general = people["general"]
     first, second = [(await post(people["bob"], general.pk, t, uuid.uuid4())).message for t in ("a", "b")]
-
-    def make_moderator():
-        mod = make_user("mod", is_staff=True)
-        mod.user_permissions.add(Permission.objects.get(codename="delete_message"))
-        return mod
 
     mod = await database_sync_to_async(make_moderator)()
     tab, _ = await open_socket(mod, f"/ws/rooms/{general.pk}/")

@@ -1,5 +1,8 @@
 """Test-run wiring: which services the suite runs against, and how it behaves when one is missing.
 
+Loaded with `-p pytest_services` (pyproject's addopts), so it runs before pytest-django reads the settings:
+a conftest.py would be too late to change DATABASE_URL, REDIS_URL or CHANNEL_PREFIX.
+
 `make test` sets DATABASE_URL (PostgreSQL) and REDIS_URL (channels-redis), the production setup. Under
 CI=true a missing service fails the run; elsewhere the suite falls back (SQLite, in-memory layer) and says
 so loudly, and tests that need the real service skip with the reason.

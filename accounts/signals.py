@@ -3,11 +3,10 @@ takes effect on them at once."""
 
 import logging
 
-from allauth.account.signals import password_changed, password_reset, password_set
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_out
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from rooms import realtime
@@ -23,11 +22,26 @@ def _close(group: str, code: int) -> None:
         log.exception("could not close the sockets of %s", group)
 
 
+@receiver(pre_save, sender=settings.AUTH_USER_MODEL)
+def note_password_before_save(sender, instance, update_fields=None, **kwargs) -> None:
+    if instance.pk and (update_fields is None or "password" in update_fields):
+        instance._roomcast_old_password = (
+            sender.objects.filter(pk=instance.pk).values_list("password", flat=True).first()
+        )
+
+
 @receiver(post_save, sender=settings.AUTH_USER_MODEL)
-def close_sockets_of_inactive_user(sender, instance, created: bool, **kwargs) -> None:
-    if not created and not instance.is_active:
-        group = realtime.user_group(instance.pk)
+def close_sockets_after_account_change(sender, instance, created: bool, **kwargs) -> None:
+    if created:
+        return
+    group = realtime.user_group(instance.pk)
+    if not instance.is_active:
         transaction.on_commit(lambda: _close(group, realtime.CLOSE_FORBIDDEN))
+    elif getattr(instance, "_roomcast_old_password", instance.password) != instance.password:
+        # A new password (allauth's form, the admin, changepassword) signs out every other session. 1012 makes
+        # every page reconnect: sessions still valid (the one that changed it) come straight back, the others
+        # are now signed out and get 4401.
+        transaction.on_commit(lambda: _close(group, realtime.CLOSE_RECONNECT))
 
 
 @receiver(post_delete, sender=settings.AUTH_USER_MODEL)
@@ -41,12 +55,3 @@ def close_sockets_of_the_session(sender, request, user, **kwargs) -> None:
     # Sent before the session is flushed, so its key still names the sockets opened with it.
     if request is not None and request.session.session_key:
         _close(realtime.session_group(request.session.session_key), realtime.CLOSE_SIGNED_OUT)
-
-
-@receiver(password_changed)
-@receiver(password_set)
-@receiver(password_reset)
-def reconnect_sockets_after_password_change(sender, request, user, **kwargs) -> None:
-    # 1012 makes every page reconnect: sessions still valid (the one that changed it) come straight back,
-    # the others are now signed out and get 4401.
-    _close(realtime.user_group(user.pk), realtime.CLOSE_RECONNECT)

@@ -149,10 +149,16 @@ if not DEBUG:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"production": {"()": "django.utils.log.RequireDebugFalse"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        # With DEBUG on, Django prints its own errors; with it off, this one does (500s, failed broadcasts).
+        "errors": {"class": "logging.StreamHandler", "level": "ERROR", "filters": ["production"]},
+    },
+    "root": {"handlers": ["errors"], "level": "ERROR"},
     "loggers": {
-        "rooms": {"handlers": ["console"], "level": "INFO"},
+        "rooms": {"handlers": ["console"], "level": "INFO", "propagate": False},
         # "Exception inside application": a consumer or view that crashed, with its traceback.
-        "daphne": {"handlers": ["console"], "level": "WARNING"},
+        "daphne": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }

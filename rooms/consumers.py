@@ -29,6 +29,7 @@ CLOSE_NOT_FOUND = 4404
 UNREADABLE = "That message could not be read; please try again."
 PRESENCE_DEBOUNCE = 0.5  # seconds: many joins and leaves at once make one presence frame per room
 TYPING_MIN_INTERVAL = 1.0  # seconds between typing frames from one socket, whatever the page sends
+AUTH_RECHECK = 5.0  # seconds a frame's authorization holds for the next ones (see _still_signed_in)
 
 # Per event loop (one per worker; tests run several), the room flushes scheduled and not yet run.
 _presence_flushes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, asyncio.Task]] = (
@@ -41,12 +42,13 @@ def schedule_presence(room_id: int, channel_layer) -> None:
     loop = asyncio.get_running_loop()
     pending = _presence_flushes.setdefault(loop, {})
     if room_id not in pending:
-        pending[room_id] = loop.create_task(_flush_presence(room_id, channel_layer))
-        pending[room_id].add_done_callback(lambda _: pending.pop(room_id, None))
+        pending[room_id] = loop.create_task(_flush_presence(room_id, channel_layer, pending))
 
 
-async def _flush_presence(room_id: int, channel_layer) -> None:
+async def _flush_presence(room_id: int, channel_layer, pending: dict[int, asyncio.Task]) -> None:
     await asyncio.sleep(PRESENCE_DEBOUNCE)
+    # From here on a change schedules another flush: this one may already have read the list without it.
+    pending.pop(room_id, None)
     try:
         names = await presence.online_in_room(room_id)
         frame = services.presence_frame(room_id, names)
@@ -96,6 +98,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.room_id: int | None = self.scope["url_route"]["kwargs"].get("room_id")
         self.followed: set[str] = set()
         self.last_typing = 0.0
+        self.authorized_at = time.monotonic()
         refusal = None
         if not self.user.is_authenticated:
             refusal = realtime.CLOSE_SIGNED_OUT
@@ -205,6 +208,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         while True:
             await asyncio.sleep(presence.HEARTBEAT)
             try:
+                # A socket that only listens is re-authorized too: an expired session stops receiving.
+                if not await self._still_signed_in(strict=True):
+                    return
                 await presence.store.touch(self._presence_keys, self._presence_member)
                 # Entries of sockets that died without closing (a crashed worker) expire; say so once pruned.
                 if self.room_id is not None and await presence.store.prune(presence.room_key(self.room_id)):
@@ -217,19 +223,31 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     ACTIONS = frozenset({"send", "edit", "delete", "typing", "read", "catch_up"})
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        # scope["user"] was fixed at connect: every frame is authorized against the account as it is now.
+    async def _still_signed_in(self, *, strict: bool) -> bool:
+        """scope["user"] was fixed at connect: check the account as it is now (session ended or expired,
+        password changed, deactivated, rights changed). At most every few seconds, except for `strict`
+        actions (edit, delete) whose permission must be current; the signals close sockets at once anyway."""
+        now = time.monotonic()
+        if not strict and now - self.authorized_at < AUTH_RECHECK:
+            return True
         user = await database_sync_to_async(current_user)(self.scope["session"].session_key)
         if user.pk != self.user.pk:
             await self.close(code=realtime.CLOSE_SIGNED_OUT)
-            return
-        self.user = user  # fresh permissions too (a moderator whose right was revoked)
+            return False
+        self.user, self.authorized_at = user, now
+        return True
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         data: dict = {}
         try:
             data = parse_frame(text_data)
             action = data.get("action", "send")
             if not isinstance(action, str) or action not in self.ACTIONS:
                 raise services.ChatError(UNREADABLE)
+            if action == "typing" and time.monotonic() - self.last_typing < TYPING_MIN_INTERVAL:
+                return  # throttled before it costs anything
+            if not await self._still_signed_in(strict=action in {"edit", "delete"}):
+                return
             reply = await getattr(self, f"on_{action}")(data)
         except services.ChatError as error:
             client_id = data.get("client_id")
@@ -261,13 +279,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def on_typing(self, data: dict) -> str:
         room_id = self._room()
-        now = time.monotonic()
-        if now - self.last_typing >= TYPING_MIN_INTERVAL:
-            self.last_typing = now
-            frame = services.typing_frame(self.user, room_id)
-            await self.channel_layer.group_send(
-                realtime.viewers_group(room_id), realtime.frame_event(frame, skip_user=self.user.pk)
-            )
+        self.last_typing = time.monotonic()
+        frame = services.typing_frame(self.user, room_id)
+        await self.channel_layer.group_send(
+            realtime.viewers_group(room_id), realtime.frame_event(frame, skip_user=self.user.pk)
+        )
         return ""
 
     async def on_read(self, data: dict) -> str:
@@ -284,7 +300,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
         frames, partners = await database_sync_to_async(gather)()
         # Dots too: a partner whose worker crashed went offline without anyone being told.
-        online = await presence.online_users(partners)
+        try:
+            online = await presence.online_users(partners)
+        except Exception:  # presence is best effort; the catch-up itself must arrive
+            log.exception("presence: dots lookup failed for user %s", self.user.pk)
+            return frames
         return frames + services.dots_frame({p: p in online for p in partners})
 
     # ---- events from the channel layer ---------------------------------------------------------------

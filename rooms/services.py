@@ -325,6 +325,8 @@ def catch_up_frame(user: AbstractBaseUser, room_id: int, after: int) -> str:
     room = accessible_room(user, room_id)
     if room is None:
         raise ChatError("That conversation does not exist.")
+    # A message posted and then edited or deleted comes once, under its latest number, so the page cannot
+    # count its way up: the frame says it is complete up to the room's last change (read before the query).
     changes = list(
         room.messages.filter(changed_seq__gt=after)
         .select_related("author")
@@ -332,7 +334,7 @@ def catch_up_frame(user: AbstractBaseUser, room_id: int, after: int) -> str:
     )
     if len(changes) > CATCH_UP_LIMIT:
         return render_partial("reload_frame", {})
-    return render_partial("messages_frame", {"room_id": room.pk, "messages": changes}) if changes else ""
+    return render_partial("messages_frame", {"room_id": room.pk, "messages": changes, "upto": room.last_seq})
 
 
 # ---- rendering and fan-out -----------------------------------------------------------------------------

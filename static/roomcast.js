@@ -45,16 +45,26 @@
     // again what went out before the drop but was never acknowledged (the server stores a client id once).
     catchUp();
     early.splice(0).forEach((text) => socket.send(text));
-    for (const send of pending.values()) if (send.wentOut) socket.send(send.frame);
+    for (const [clientId, send] of pending) {
+      if (send.wentOut) {
+        socket.send(send.frame);
+        watch(clientId);
+      }
+    }
     lastRead = 0;
     markRead();
   });
 
   // Connection bar: the ws extension reconnects on 1006/1011/1012/1013; 4xxx closes are final.
+  let replacing = false; // we closed a half-dead socket ourselves (1005) and a new one is on its way
   document.addEventListener("htmx:wsClose", (evt) => {
+    const code = evt.detail.event.code;
+    if (replacing && code === 1005) {
+      replacing = false;
+      return;
+    }
     connected = false;
     const bar = document.getElementById("connection");
-    const code = evt.detail.event.code;
     bar.hidden = false;
     bar.className = "connection";
     if ([1006, 1011, 1012, 1013].includes(code)) {
@@ -90,10 +100,10 @@
   // up to which nothing is missing; a number beyond a gap means a frame was lost, so ask for the gap again.
   const ahead = new Set();
   let gapTimer = null;
-  function advance(messages, changed) {
-    let cursor = Number(messages.dataset.cursor);
-    if (changed <= cursor) return;
-    ahead.add(changed);
+  function advance(messages, changed, upto = 0) {
+    let cursor = Math.max(Number(messages.dataset.cursor), upto);
+    ahead.forEach((n) => n <= cursor && ahead.delete(n));
+    if (changed > cursor) ahead.add(changed);
     while (ahead.delete(cursor + 1)) cursor += 1;
     messages.dataset.cursor = cursor;
     if (ahead.size && !gapTimer) {
@@ -127,7 +137,10 @@
     // Outside what is loaded while more pages remain on that side (an edit far back, a new message while
     // reading from a permalink): it comes with its page instead.
     if (first && seq < Number(first.dataset.seq) && messages.querySelector(":scope > .history-more")) return false;
-    if (last && seq > Number(last.dataset.seq) && messages.querySelector(":scope > .history-newer")) return false;
+    if (last && seq > Number(last.dataset.seq) && messages.querySelector(":scope > .history-newer")) {
+      deferred.set(article.id, article); // tried again when the newer page is in (it may have missed it)
+      return false;
+    }
     // Before the first placed message with a higher seq; usually the newest, so check the end first.
     const later =
       !last || Number(last.dataset.seq) < seq
@@ -138,6 +151,8 @@
     document.getElementById(`typing-${currentRoom()}-${article.dataset.author}`)?.remove();
     return article.dataset.author !== me();
   }
+
+  const deferred = new Map();
 
   function upsert(list, item) {
     const existing = document.getElementById(item.id);
@@ -164,6 +179,9 @@
     }
     const stickToEnd = nearEnd(target);
     const fromOthers = items.map((a) => placeMessage(target, a)).some(Boolean);
+    // A catch-up is complete up to the room's last change: nothing below it is missing any more.
+    const upto = Number(evt.detail.fragment.getAttribute?.("data-upto") || 0);
+    if (upto) advance(target, 0, upto);
     if (fromOthers && !reading()) bumpUnread(currentRoom());
     if (stickToEnd) scrollToEnd();
     markRead();
@@ -265,6 +283,7 @@
       return;
     }
     pending.set(clientId, { body, frame: JSON.stringify({ body, client_id: clientId }), wentOut: connected });
+    watch(clientId);
     const messages = box();
     if (messages && body.trim()) {
       const article = document.createElement("article");
@@ -285,6 +304,17 @@
     const clientId = JSON.parse(evt.detail.message).client_id;
     if (pending.has(clientId)) pending.get(clientId).wentOut = true;
   });
+
+  // A send with no answer for 10 s while "connected" means a half-dead connection (a phone changing
+  // networks): open a fresh one, which sends it again.
+  function watch(clientId) {
+    setTimeout(() => {
+      if (pending.get(clientId)?.wentOut && connected) {
+        replacing = true;
+        socket.reconnect();
+      }
+    }, 10000);
+  }
 
   function settleStatus() {
     const status = document.getElementById("composer-status");
@@ -405,9 +435,10 @@
       keep = { messages, fromEnd: messages.scrollHeight - messages.scrollTop };
     }
   });
-  document.addEventListener("htmx:afterSettle", (evt) => {
+  document.addEventListener("htmx:afterSettle", () => {
     const messages = box();
     if (messages) decorate(messages);
+    if (messages) deferred.forEach((article, id) => deferred.delete(id) && placeMessage(messages, article));
     if (keep) {
       keep.messages.scrollTop = keep.messages.scrollHeight - keep.fromEnd;
       keep = null;

@@ -40,6 +40,13 @@ async def open_socket(user=None, path: str = "/ws/", origin: tuple[bytes, bytes]
     return comm, connected
 
 
+async def open_socket_with_cookie(comm: WebsocketCommunicator, path: str | None = None):
+    """Another socket presenting the same session cookie as `comm` (a page reconnecting)."""
+    again = WebsocketCommunicator(application, path or comm.scope["path"], headers=comm.scope["headers"])
+    connected, _ = await again.connect()
+    return again, connected
+
+
 def send_frame(body: str, client_id: str | None = None) -> str:
     """The JSON frame the ws extension sends for the composer form."""
     return json.dumps({"body": body, "client_id": client_id or str(uuid.uuid4()), "HEADERS": {"HX-Request": "true"}})

@@ -11,7 +11,17 @@ from django.contrib.auth.models import Permission
 from rooms import presence, services
 from rooms.models import Membership, Message
 
-from .helpers import PageModel, closed_with, drain, frames_until, make_user, never_sees, open_socket, send_frame
+from .helpers import (
+    PageModel,
+    closed_with,
+    drain,
+    frames_until,
+    make_user,
+    never_sees,
+    open_socket,
+    open_socket_with_cookie,
+    send_frame,
+)
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True), pytest.mark.redis]
 
@@ -72,9 +82,14 @@ async def test_reconnect_catches_up_on_new_edited_and_deleted_messages_exactly_o
     for frame in await drain(bob):
         page.apply(frame)
     await bob.send_to(text_data=action("catch_up", after=0))  # a page that asks again changes nothing
-    for frame in await drain(bob):
+    frames_after = await drain(bob)
+    for frame in frames_after:
         page.apply(frame)
 
+    # Each catch-up says up to which change it is complete, so the page's cursor cannot stall on the
+    # numbers an edited or deleted message used before.
+    last_change = await database_sync_to_async(lambda: type(general).objects.get(pk=general.pk).last_seq)()
+    assert f'data-upto="{last_change}"' in "".join(frames_after)
     assert page.bodies() == ["first (fixed)", "one", "two", "three", "four"]
     assert page.bodies() == await visible_bodies(general)
     await alice.disconnect()
@@ -286,9 +301,12 @@ async def test_a_moderator_whose_right_is_revoked_cannot_delete_on_an_open_socke
     await tab.disconnect()
 
 
-async def test_a_frame_from_a_session_that_ended_closes_the_socket_and_stores_nothing(people):
+async def test_a_frame_from_a_session_that_ended_closes_the_socket_and_stores_nothing(people, monkeypatch):
     from django.contrib.sessions.models import Session
 
+    from rooms import consumers
+
+    monkeypatch.setattr(consumers, "AUTH_RECHECK", 0)  # the re-check interval has passed
     general = people["general"]
     tab, _ = await open_socket(people["alice"], f"/ws/rooms/{general.pk}/")
     await database_sync_to_async(Session.objects.all().delete)()  # expired, or ended elsewhere
@@ -297,12 +315,30 @@ async def test_a_frame_from_a_session_that_ended_closes_the_socket_and_stores_no
     assert not await database_sync_to_async(Message.objects.filter(body="after my session ended").exists)()
 
 
-async def test_a_password_change_sends_every_page_to_reconnect(people):
-    from allauth.account.signals import password_changed
-
+async def test_a_password_change_anywhere_sends_every_page_to_reconnect(people):
     tab, _ = await open_socket(people["alice"], f"/ws/rooms/{people['general'].pk}/")
-    await database_sync_to_async(password_changed.send)(sender=None, request=None, user=people["alice"])
+    bob, _ = await open_socket(people["bob"], f"/ws/rooms/{people['general'].pk}/")
+
+    def change_password():  # as the admin form or manage.py changepassword does
+        people["alice"].set_password("a-brand-new-secret")
+        people["alice"].save()
+
+    await database_sync_to_async(change_password)()
     assert await closed_with(tab) == 1012  # it comes back if its session is still valid, else gets 4401
+    # Reconnecting with the old session now fails: it was signed out by the new password.
+    again, _ = await open_socket_with_cookie(tab)
+    assert await closed_with(again) == 4401
+    assert all("websocket.close" not in f for f in await drain(bob))  # bob is untouched
+    await bob.disconnect()
+
+
+async def test_a_socket_that_only_listens_is_closed_once_its_session_ends(people, monkeypatch):
+    from django.contrib.sessions.models import Session
+
+    monkeypatch.setattr(presence, "HEARTBEAT", 0.2)
+    tab, _ = await open_socket(people["alice"], f"/ws/rooms/{people['general'].pk}/")
+    await database_sync_to_async(Session.objects.all().delete)()  # it expired
+    assert await closed_with(tab) == 4401
 
 
 @pytest.mark.parametrize(

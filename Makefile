@@ -12,7 +12,7 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.14; do \
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test demo lint format chromium python clean
+.PHONY: run test demo bench lint format chromium python clean
 
 python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -38,6 +38,10 @@ run: $(VENV)/.runtime
 demo: $(VENV)/.runtime
 	$(PY) manage.py migrate
 	$(PY) manage.py demo
+
+# Fan-out benchmark: Roomcast, the Channels-tutorial design and a raw websockets server on one Redis.
+bench: $(VENV)/.dev
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 # e2e tests drive Debian's Chromium (Playwright cannot download its own browser here).
 chromium:

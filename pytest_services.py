@@ -34,6 +34,10 @@ for _var, _port in (("DATABASE_URL", 5432), ("REDIS_URL", 6379)):
         MISSING[_var] = f"{_var}={_url} is not reachable"
         del os.environ[_var]
 
+# Connections are not kept between calls in tests: a kept one in a worker thread would hold the test database
+# open when pytest-django drops it at the end.
+os.environ["CONN_MAX_AGE"] = "0"
+
 # Each run gets its own channel-layer prefix, so parallel or leftover runs on one Redis never cross.
 os.environ["CHANNEL_PREFIX"] = f"roomcast-test-{uuid.uuid4().hex[:8]}"
 

@@ -72,8 +72,8 @@ def parse_frame(text_data: str | None) -> dict:
 def field(data: dict, name: str, kind: type):
     value = data.get(name)
     if kind is int:
-        if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
-            value = int(value)  # form fields arrive as strings
+        if isinstance(value, str):
+            value = services.parse_number(value)  # form fields arrive as strings
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**63:
             raise services.ChatError(UNREADABLE)
     elif not isinstance(value, kind):

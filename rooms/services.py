@@ -78,12 +78,17 @@ def join(user: AbstractBaseUser, room: Room) -> Membership:
     return membership
 
 
+def _direct_key(user: AbstractBaseUser, other: AbstractBaseUser) -> str:
+    """The same for both people, so a pair has exactly one conversation."""
+    low, high = sorted([user.pk, other.pk])
+    return f"{low}:{high}"
+
+
 def direct_room(user: AbstractBaseUser, other: AbstractBaseUser) -> Room:
     """The one conversation between two people, created on first use."""
     if user.pk == other.pk:
         raise ChatError("You can't start a conversation with yourself.")
-    low, high = sorted([user.pk, other.pk])
-    key = f"{low}:{high}"
+    key = _direct_key(user, other)
     try:
         return Room.objects.get(direct_key=key)
     except Room.DoesNotExist:
@@ -104,8 +109,7 @@ def direct_room(user: AbstractBaseUser, other: AbstractBaseUser) -> Room:
 
 def existing_direct_room(user: AbstractBaseUser, other: AbstractBaseUser) -> Room:
     """The conversation with someone who can no longer start one (a deactivated account): history only."""
-    low, high = sorted([user.pk, other.pk])
-    room = Room.objects.filter(direct_key=f"{low}:{high}").first()
+    room = Room.objects.filter(direct_key=_direct_key(user, other)).first()
     if room is None:
         raise ChatError("No conversation with this person.")
     return room
@@ -193,6 +197,11 @@ def around(room: Room, seq: int, side: int = 25) -> tuple[list[Message], bool, b
 
 
 # ---- messages ------------------------------------------------------------------------------------------
+
+
+def parse_number(value: str) -> int | None:
+    """A message id or sequence number sent as text: plain ASCII digits that fit a bigint, else None."""
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
 
 
 def parse_client_id(value: object) -> uuid.UUID:

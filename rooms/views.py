@@ -34,11 +34,6 @@ def room(request: HttpRequest, slug: str) -> HttpResponse:
     return _conversation(request, room, title=room.name, composer_placeholder=f"Message #{room.name}")
 
 
-def number(value: str) -> int | None:
-    """A sequence number from a query string: plain ASCII digits of a sane length, else None."""
-    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
-
-
 @login_required
 def direct(request: HttpRequest, username: str) -> HttpResponse:
     other = get_object_or_404(User, username=username)
@@ -59,7 +54,7 @@ def _conversation(request: HttpRequest, room: Room, **context) -> HttpResponse:
     # The page's catch-up cursor is read before the messages, so nothing committed in between is missed.
     cursor = room.last_seq
     has_newer = False
-    if (around := number(request.GET.get("around", ""))) is not None:
+    if (around := services.parse_number(request.GET.get("around", ""))) is not None:
         history, has_more, has_newer = services.around(room, around)
     else:
         history, has_more = services.history(room)
@@ -86,7 +81,7 @@ def _conversation(request: HttpRequest, room: Room, **context) -> HttpResponse:
 def history(request: HttpRequest, room_id: int) -> HttpResponse:
     """A page of older (?before=seq) or newer (?after=seq) messages; htmx swaps it in place of its loader."""
     room = services.accessible_room(request.user, room_id)
-    before, after = number(request.GET.get("before", "")), number(request.GET.get("after", ""))
+    before, after = (services.parse_number(request.GET.get(side, "")) for side in ("before", "after"))
     if room is None or (before is None) == (after is None):
         raise Http404
     context = {"room": room, "has_more": False, "has_newer": False}

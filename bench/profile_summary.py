@@ -24,8 +24,8 @@ def main() -> None:
     with open(args.path) as f:
         for line in f:
             stack, _, count = line.rstrip("\n").rpartition(" ")
-            if not stack or (args.match and args.match not in stack):
-                continue
+            if not stack or not count.isdigit() or (args.match and args.match not in stack):
+                continue  # (a last line cut short when the profiler stopped has no count)
             n = int(count)
             frames = stack.split(";")
             total += n

@@ -41,8 +41,9 @@ sys.path.insert(0, str(BENCH))
 import procstat  # noqa: E402
 
 SYSTEMS = ("roomcast", "peer", "raw")
-EXTRA_SYSTEMS = ("raw-mem",)  # the raw server broadcasting in-process, no Redis hop
-PORTS = {"roomcast": 8801, "peer": 8802, "raw": 8803, "raw-mem": 8804}
+# roomcast-daphne: Roomcast under daphne instead of uvicorn; raw-mem: the raw server broadcasting in-process.
+EXTRA_SYSTEMS = ("roomcast-daphne", "raw-mem")
+PORTS = {"roomcast": 8801, "peer": 8802, "raw": 8803, "raw-mem": 8804, "roomcast-daphne": 8805}
 
 
 def log(*parts: object) -> None:
@@ -61,7 +62,10 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--drain", type=float, default=5.0, help="max seconds to wait for deliveries after sending")
     p.add_argument("--warmup", type=float, default=2.0, help="seconds of unmeasured sending at 10 msg/s first")
     p.add_argument("--senders", type=int, default=5, help="member sockets the messages are sent from")
-    p.add_argument("--systems", type=csv_list(str), default=list(SYSTEMS), help="roomcast,peer,raw[,raw-mem]")
+    p.add_argument(
+        "--systems", type=csv_list(str), default=list(SYSTEMS), help="roomcast,peer,raw[,roomcast-daphne,raw-mem]"
+    )
+    p.add_argument("--workers", type=int, default=1, help="Roomcast worker processes (uvicorn --workers)")
     p.add_argument("--quick", action="store_true", help="smoke run: 50 members, rates 20,50, 3 s each")
     p.add_argument("--idle", type=int, default=0, help="idle mode: hold this many sockets, no traffic")
     p.add_argument("--hold", type=float, default=30.0, help="idle mode: seconds to hold them")
@@ -94,7 +98,7 @@ def check_services(args: argparse.Namespace) -> None:
     client = redis.Redis.from_url(f"{args.redis}/{args.redis_db}")
     client.ping()
     client.flushdb()
-    if "roomcast" in args.systems:
+    if any(s.startswith("roomcast") for s in args.systems):
         import psycopg
 
         with psycopg.connect(f"{args.pg}/postgres", autocommit=True) as conn:
@@ -165,6 +169,15 @@ def start_server(system: str, args: argparse.Namespace, logdir: Path) -> Server:
     py = sys.executable
     daphne = [str(Path(py).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), "--access-log", os.devnull]
     if system == "roomcast":
+        # The production command from the README.
+        uvicorn = [
+            str(Path(py).parent / "uvicorn"),
+            "chatsite.asgi:application",
+            *("--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers)),
+            *("--no-access-log", "--ws-per-message-deflate", "false"),
+        ]
+        return Server(system, uvicorn, ROOT, roomcast_env(args, args.prefix), port, logdir)
+    if system == "roomcast-daphne":
         return Server(
             system, [*daphne, "chatsite.asgi:application"], ROOT, roomcast_env(args, args.prefix), port, logdir
         )
@@ -221,7 +234,7 @@ def roomcast_members(args: argparse.Namespace, members: int) -> dict:
 
 
 def socket_specs(system: str, port: int, members: int, args: argparse.Namespace) -> list[dict]:
-    if system == "roomcast":
+    if system.startswith("roomcast"):
         setup = roomcast_members(args, members)
         log(f"roomcast: {members} users, room {setup['room_id']}, sessions ready in {setup['seconds']} s")
         url = f"ws://127.0.0.1:{port}/ws/rooms/{setup['room_id']}/"
@@ -253,7 +266,7 @@ def run_client(
 ) -> list[dict]:
     specs = socket_specs(system, server.port, members, args)
     config = {
-        "system": "raw" if system.startswith("raw") else system,
+        "system": system.split("-")[0],  # the protocol: roomcast, peer or raw
         "sockets": specs,
         "origin": f"http://127.0.0.1:{server.port}",
         "senders": max(1, min(args.senders, members)),
@@ -282,7 +295,9 @@ def run_client(
     meters = {
         "server": procstat.Meter(server.pid),
         "redis": procstat.Meter(args.redis_pid),
-        "pg": procstat.Meter(args.pg_pid, include_reaped=True) if system == "roomcast" else procstat.Meter(None),
+        "pg": procstat.Meter(args.pg_pid, include_reaped=True)
+        if system.startswith("roomcast")
+        else procstat.Meter(None),
     }
     rss = PeakRss(server.pid)
     rss.start()
@@ -317,7 +332,7 @@ def run_client(
                     m.begin()
                 rss.reset()
                 log_offset = server.logfile.stat().st_size
-                if args.profile and system == "roomcast" and event["rate"] == max(args.rates):
+                if args.profile and system.startswith("roomcast") and event["rate"] == max(args.rates):
                     profiler = start_profiler(server.pid, logdir, members, event["rate"])
             elif kind == "done":
                 row = {"system": system, **event}
@@ -463,7 +478,13 @@ def plot(rows: list[dict], path: Path) -> bool:
     fig, axes = plt.subplots(
         2, len(sizes), figsize=(6 * len(sizes), 8), squeeze=False, gridspec_kw={"height_ratios": [3, 1]}
     )
-    colors = {"roomcast": "tab:red", "peer": "tab:blue", "raw": "tab:green", "raw-mem": "tab:olive"}
+    colors = {
+        "roomcast": "tab:red",
+        "peer": "tab:blue",
+        "raw": "tab:green",
+        "raw-mem": "tab:olive",
+        "roomcast-daphne": "tab:orange",
+    }
     for col, size in enumerate(sizes):
         lat, dlv = axes[0][col], axes[1][col]
         for system in dict.fromkeys(r["system"] for r in rows):
@@ -515,8 +536,9 @@ def main() -> int:
     log(f"logs in {logdir}")
     check_services(args)
     args.redis_pid = redis_pid(args)
-    args.pg_pid = procstat.find_postmaster() if "roomcast" in args.systems else None
-    if "roomcast" in args.systems:
+    uses_db = any(s.startswith("roomcast") for s in args.systems)
+    args.pg_pid = procstat.find_postmaster() if uses_db else None
+    if uses_db:
         started = time.monotonic()
         migrate_roomcast(args, logdir)
         log(f"roomcast: database {args.database} migrated in {time.monotonic() - started:.1f} s")

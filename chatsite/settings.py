@@ -92,26 +92,28 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so a live test server in another process sees the same test database.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}
 
+# Threads (each with its own database connection) for the sockets' database work, per worker process.
+DB_THREADS = int(os.environ.get("DB_THREADS", "4"))
+
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CHANNEL_PREFIX = os.environ.get("CHANNEL_PREFIX", "roomcast")
 PRESENCE_PREFIX = f"{CHANNEL_PREFIX}:presence"
 if REDIS_URL:
+    # Redis pub/sub: a group send is one PUBLISH, pushed to every worker process subscribed to the group (the
+    # only subscriber per process is its hub, rooms/hub.py). Nothing is stored: what a worker misses while its
+    # connection is down, its pages catch up from the database (the hub sends them to reconnect).
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                # redis-py 8 reads with a 5 s socket timeout by default, as long as channels-redis's blocking
-                # pop waits, so idle consumers died with "Timeout reading" (django/channels_redis#422). Longer
-                # than the pop, still short enough to notice a dead Redis.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
-                "prefix": CHANNEL_PREFIX,
-            },
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{CHANNEL_PREFIX}:"},
         }
     }
     # allauth's rate limits live in the cache; workers must share it.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # The only layer channel is the hub's, carrying every event for all the process's sockets: the default
+    # capacity of 100 would drop events (silently) during a burst.
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 10_000}}}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,13 +1,15 @@
 """Who is online: per room (sockets viewing it) and per person (any socket at all).
 
-Each socket is an entry with an expiry time, refreshed by a heartbeat, in a Redis sorted set shared by every
-worker process (or, in the embedded single-process setup, an in-memory copy of the same). A socket that closes
-removes its entry; a crashed worker's entries simply expire, so ghosts last at most TTL seconds.
+Each socket is an entry with an expiry time, refreshed by its worker's hub every HEARTBEAT in one pipeline,
+in a Redis sorted set shared by every worker process (or, in the embedded single-process setup, an in-memory
+copy of the same). A socket that closes removes its entry; a crashed worker's entries simply expire, so
+ghosts last at most TTL seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import weakref
 from collections import defaultdict
@@ -15,26 +17,31 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from . import realtime, services
+
+log = logging.getLogger(__name__)
+
 TTL = 30.0  # seconds an entry lives without a heartbeat
-HEARTBEAT = 10.0  # how often each socket refreshes its entries
+HEARTBEAT = 10.0  # how often each hub refreshes its sockets' entries
+DEBOUNCE = 0.5  # seconds: many joins and leaves at once make one presence frame per room
 
 
 @dataclass(frozen=True)
 class Entry:
-    channel: str
+    socket: str  # unique per socket
     user_id: int
     username: str
 
     def encode(self) -> str:
-        # Usernames cannot contain "|" (Django allows letters, digits and @.+-_) and channel names do not either.
-        return f"{self.user_id}|{self.username}|{self.channel}"
+        # Usernames cannot contain "|" (Django allows letters, digits and @.+-_); socket ids are hex.
+        return f"{self.user_id}|{self.username}|{self.socket}"
 
     @staticmethod
     def decode(raw: str | bytes) -> Entry:
         if isinstance(raw, bytes):
             raw = raw.decode()
-        user_id, username, channel = raw.split("|", 2)
-        return Entry(channel, int(user_id), username)
+        user_id, username, socket = raw.split("|", 2)
+        return Entry(socket, int(user_id), username)
 
 
 def room_key(room_id: int) -> str:
@@ -60,10 +67,18 @@ class RedisStore:
         return self._clients[loop]
 
     async def touch(self, keys: list[str], member: str, ttl: float = TTL) -> None:
+        await self.touch_many([(keys, member)], ttl)
+
+    async def touch_many(self, entries: list[tuple[list[str], str]], ttl: float = TTL) -> None:
+        """Refresh many sockets' entries in one round trip."""
         expires = time.time() + ttl
-        async with self._client().pipeline(transaction=False) as pipe:
+        by_key: dict[str, dict[str, float]] = defaultdict(dict)
+        for keys, member in entries:
             for key in keys:
-                pipe.zadd(key, {member: expires})
+                by_key[key][member] = expires
+        async with self._client().pipeline(transaction=False) as pipe:
+            for key, members in by_key.items():
+                pipe.zadd(key, members)
                 pipe.expire(key, int(TTL * 2))  # a room nobody visits again leaves no key behind
             await pipe.execute()
 
@@ -77,7 +92,15 @@ class RedisStore:
         return [m.decode() for m in await self._client().zrangebyscore(key, time.time(), "+inf")]
 
     async def prune(self, key: str) -> int:
-        return await self._client().zremrangebyscore(key, "-inf", time.time())
+        return (await self.prune_many([key]))[0]
+
+    async def prune_many(self, keys: list[str]) -> list[int]:
+        """Drop expired entries (sockets of a crashed worker); how many went from each key."""
+        now = time.time()
+        async with self._client().pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.zremrangebyscore(key, "-inf", now)
+            return await pipe.execute()
 
     async def counts(self, keys: list[str]) -> list[int]:
         now = time.time()
@@ -94,8 +117,13 @@ class MemoryStore:
         self._sets: dict[str, dict[str, float]] = defaultdict(dict)
 
     async def touch(self, keys: list[str], member: str, ttl: float = TTL) -> None:
-        for key in keys:
-            self._sets[key][member] = time.time() + ttl
+        await self.touch_many([(keys, member)], ttl)
+
+    async def touch_many(self, entries: list[tuple[list[str], str]], ttl: float = TTL) -> None:
+        expires = time.time() + ttl
+        for keys, member in entries:
+            for key in keys:
+                self._sets[key][member] = expires
 
     async def remove(self, keys: list[str], member: str) -> None:
         for key in keys:
@@ -106,11 +134,17 @@ class MemoryStore:
         return [m for m, expires in self._sets[key].items() if expires > now]
 
     async def prune(self, key: str) -> int:
+        return (await self.prune_many([key]))[0]
+
+    async def prune_many(self, keys: list[str]) -> list[int]:
         now = time.time()
-        dead = [m for m, expires in self._sets[key].items() if expires <= now]
-        for m in dead:
-            del self._sets[key][m]
-        return len(dead)
+        pruned = []
+        for key in keys:
+            dead = [m for m, expires in self._sets[key].items() if expires <= now]
+            for m in dead:
+                del self._sets[key][m]
+            pruned.append(len(dead))
+        return pruned
 
     async def counts(self, keys: list[str]) -> list[int]:
         return [len(await self.live(key)) for key in keys]
@@ -127,3 +161,26 @@ async def online_in_room(room_id: int) -> list[str]:
 async def online_users(user_ids: list[int]) -> set[int]:
     counts = await store.counts([user_key(u) for u in user_ids])
     return {u for u, n in zip(user_ids, counts, strict=True) if n}
+
+
+# Per event loop (one per worker; tests run several), the room announcements scheduled and not yet sent.
+_pending: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, asyncio.Task]] = weakref.WeakKeyDictionary()
+
+
+def announce(room_id: int) -> None:
+    """Send the room's viewers its online list soon, once, however many sockets came and went meanwhile."""
+    loop = asyncio.get_running_loop()
+    pending = _pending.setdefault(loop, {})
+    if room_id not in pending:
+        pending[room_id] = loop.create_task(_announce(room_id, pending))
+
+
+async def _announce(room_id: int, pending: dict[int, asyncio.Task]) -> None:
+    await asyncio.sleep(DEBOUNCE)
+    # From here on a change schedules another announcement: this one may already have read the list without it.
+    pending.pop(room_id, None)
+    try:
+        frame = services.presence_frame(room_id, await online_in_room(room_id))
+        await realtime.publish(realtime.viewers_group(room_id), frame)
+    except Exception:  # best effort: the next change or heartbeat prune tries again
+        log.exception("presence: announcing room %s failed", room_id)

@@ -1,11 +1,14 @@
-"""Channel-layer addressing: one group per room (open or direct), one personal group per user.
+"""Channel-layer addressing: one group per room (open or direct), one per person, one per login session.
 
-Every socket of a person follows the groups of all their rooms, so a message reaches their room page and
-their sidebar badges elsewhere alike. Everything pushed is a ready HTML frame, rendered once and forwarded
-as-is by every consumer.
+Groups are joined by each worker's hub (hub.py), not by sockets: a group send reaches every process with a
+follower once, and the hub hands the frame to its local sockets. Every socket of a person follows the groups
+of all their rooms, so a message reaches their room page and their sidebar badges elsewhere alike.
+Everything pushed is a ready HTML frame, rendered once.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -15,6 +18,11 @@ CLOSE_SIGNED_OUT = 4401
 CLOSE_FORBIDDEN = 4403
 # "Service restart": the page reconnects at once and is authorized afresh.
 CLOSE_RECONNECT = 1012
+# "Try again later": the client fell too far behind; it reconnects and catches up from the database.
+CLOSE_TOO_SLOW = 1013
+
+# What a hub does with an event: push a frame; make a person's sockets follow a room; close sockets.
+FRAME, SUBSCRIBE, CLOSE = "hub.frame", "hub.subscribe", "hub.close"
 
 
 def room_group(room_id: int) -> str:
@@ -35,24 +43,57 @@ def session_group(session_key: str) -> str:
     return f"session.{session_key}"
 
 
-def frame_event(html: str, skip_user: int | None = None) -> dict:
+def frame_event(group: str, html: str, skip_user: int | None = None) -> dict:
     """`skip_user` keeps a frame from its originator's own sockets (nobody sees themselves typing)."""
-    return {"type": "chat.frame", "html": html, "skip_user": skip_user}
+    return {"type": FRAME, "group": group, "html": html, "skip_user": skip_user}
+
+
+async def publish(group: str, html: str, skip_user: int | None = None) -> None:
+    await get_channel_layer().group_send(group, frame_event(group, html, skip_user))
+
+
+class Relay:
+    """Hands events from synchronous code (a commit hook in a database thread, a view) to the worker's event
+    loop without waiting. A database thread blocked until the busy event loop had sent its event was the
+    largest cost of a message. While the hub runs, its relay task sends them in the order handed over."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.queue: asyncio.Queue[tuple[str, dict] | None] = asyncio.Queue()
+        self.active = True
+
+    def put(self, group: str, event: dict) -> None:  # on the loop
+        if self.active:
+            self.queue.put_nowait((group, event))
+        else:  # the hub stopped after the hand-over began: send it on its own
+            self.loop.create_task(get_channel_layer().group_send(group, event))
+
+
+relay: Relay | None = None  # the running hub's, in a worker process
+
+
+def _send(group: str, event: dict) -> None:
+    current = relay
+    if current is not None and not current.loop.is_closed():
+        try:
+            current.loop.call_soon_threadsafe(current.put, group, event)
+            return
+        except RuntimeError:  # the loop closed just now (tests end their loops; a worker's lives on)
+            pass
+    async_to_sync(get_channel_layer().group_send)(group, event)
 
 
 def send_frames(frames: dict[str, str]) -> None:
     """Send each group its frame."""
-    layer = get_channel_layer()
     for group, html in frames.items():
-        async_to_sync(layer.group_send)(group, frame_event(html))
+        _send(group, frame_event(group, html))
 
 
 def subscribe(user_id: int, room_id: int, html: str) -> None:
     """A person joined a room: each of their open sockets starts following it and adds it to the sidebar."""
-    async_to_sync(get_channel_layer().group_send)(
-        user_group(user_id), {"type": "chat.subscribe", "room_id": room_id, "html": html}
-    )
+    group = user_group(user_id)
+    _send(group, {"type": SUBSCRIBE, "group": group, "room_id": room_id, "html": html})
 
 
 def close_sockets(group: str, code: int) -> None:
-    async_to_sync(get_channel_layer().group_send)(group, {"type": "chat.close", "code": code})
+    _send(group, {"type": CLOSE, "group": group, "code": code})

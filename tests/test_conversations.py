@@ -335,7 +335,10 @@ async def test_a_password_change_anywhere_sends_every_page_to_reconnect(people):
 async def test_a_socket_that_only_listens_is_closed_once_its_session_ends(people, monkeypatch):
     from django.contrib.sessions.models import Session
 
+    from rooms import hub
+
     monkeypatch.setattr(presence, "HEARTBEAT", 0.2)
+    monkeypatch.setattr(hub, "LISTEN_RECHECK", 0)
     tab, _ = await open_socket(people["alice"], f"/ws/rooms/{people['general'].pk}/")
     await database_sync_to_async(Session.objects.all().delete)()  # it expired
     assert await closed_with(tab) == 4401

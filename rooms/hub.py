@@ -1,0 +1,290 @@
+"""Per-process fan-out: one channel-layer channel per worker, local sockets served from memory.
+
+The Channels-tutorial design gives every socket its own layer channel, so a message to a 100-member room is
+100 Redis writes, 100 reads and 100 consumer dispatches. Here each worker process (each event loop) has one
+hub: it joins a group on behalf of all its local sockets, so a group send reaches each process once, and the
+hub hands the ready frame to its local sockets in a plain loop. Each socket writes through its own bounded
+outbox, so a stalled client cannot hold up the room or pile up memory (see `Outbox`).
+
+Housekeeping is per hub too: one Redis pipeline refreshes the presence entries of every local socket, and
+sockets that only listen are re-authorized a few at a time off the request thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import weakref
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from channels.layers import get_channel_layer
+
+from . import presence, realtime
+
+log = logging.getLogger(__name__)
+
+OUTBOX_LIMIT = 256  # frames waiting for one socket; beyond it the client is too slow and is sent away
+GROUP_REFRESH = 3600.0  # seconds: re-join groups well before channels-redis forgets them (group_expiry)
+LISTEN_RECHECK = 300.0  # seconds between re-authorizations of a socket that sends nothing
+RETRY = 1.0  # seconds between checks whether the channel layer is back
+PROBE = "hub.probe"  # sent to its own channel to check the layer works
+
+
+class Socket(Protocol):
+    """What the hub needs of a consumer."""
+
+    user_id: int
+    room_id: int | None  # the room its page shows, if any
+    presence_keys: list[str]
+    presence_member: str
+    outbox: Outbox
+    authorized_at: float
+
+    async def follow(self, room_id: int, html: str) -> None: ...
+
+    async def reauthorize(self) -> None: ...
+
+    def close_soon(self, code: int) -> None: ...
+
+
+class Outbox:
+    """Frames on their way to one socket, written in order by a task that exists only while there are some.
+
+    Most sends complete at once; a send that waits means the client's TCP window is full. Frames then queue
+    here up to OUTBOX_LIMIT, and past that the socket is closed with 1013 ("try again later"): the page
+    reconnects and catches up from the database, and the room never waits for it. Frames put before the
+    socket is accepted wait for `open()`."""
+
+    __slots__ = ("closed", "frames", "on_overflow", "ready", "send", "writer")
+
+    def __init__(self, send: Callable[[dict], Awaitable[None]], on_overflow: Callable[[], None]) -> None:
+        self.frames: deque[str] = deque()
+        self.writer: asyncio.Task | None = None
+        self.send = send
+        self.on_overflow = on_overflow
+        self.ready = self.closed = False
+
+    def put(self, html: str) -> None:
+        if self.closed:
+            return
+        if len(self.frames) >= OUTBOX_LIMIT:
+            self.shut()
+            self.on_overflow()
+            return
+        self.frames.append(html)
+        if self.writer is None and self.ready:
+            self.writer = asyncio.get_running_loop().create_task(self._write())
+
+    def open(self) -> None:
+        self.ready = True
+        if self.frames and self.writer is None and not self.closed:
+            self.writer = asyncio.get_running_loop().create_task(self._write())
+
+    async def _write(self) -> None:
+        try:
+            while self.frames and not self.closed:
+                await self.send({"type": "websocket.send", "text": self.frames.popleft()})
+        except Exception:  # the client went away mid-write: its disconnect arrives on its own
+            self.shut()
+        finally:
+            self.writer = None
+
+    def shut(self) -> None:
+        self.closed = True
+        self.frames.clear()
+
+
+class Hub:
+    def __init__(self) -> None:
+        self.layer = get_channel_layer()
+        self.channel: str | None = None
+        self.sockets: set[Socket] = set()
+        self.followers: dict[str, set[Socket]] = {}
+        self.joined: dict[str, float] = {}  # group -> when this hub last joined it
+        self.membership = asyncio.Lock()  # joins and leaves in order, so a leave never undoes a later join
+        self.tasks: list[asyncio.Task] = []
+        self.recheck: asyncio.Task | None = None
+        self.relay: realtime.Relay | None = None
+        self.relaying: asyncio.Task | None = None
+
+    # ---- sockets come and go ---------------------------------------------------------------------------
+
+    async def attach(self, socket: Socket, groups: list[str]) -> None:
+        """Start serving a socket: once this returns, every frame sent to its groups reaches it."""
+        if self.channel is None:
+            self.channel = await self.layer.new_channel(prefix="hub")
+            loop = asyncio.get_running_loop()
+            self.relay = realtime.relay = realtime.Relay(loop)
+            self.relaying = loop.create_task(self._relay(self.relay))
+            self.tasks = [loop.create_task(self._listen()), loop.create_task(self._housekeep())]
+        self.sockets.add(socket)
+        for group in groups:
+            await self.follow(socket, group)
+
+    async def follow(self, socket: Socket, group: str) -> None:
+        if socket not in self.sockets:
+            return  # it closed meanwhile
+        self.followers.setdefault(group, set()).add(socket)
+        if group not in self.joined:
+            async with self.membership:
+                if group not in self.joined and self.followers.get(group):
+                    await self.layer.group_add(group, self.channel)
+                    self.joined[group] = time.monotonic()
+
+    async def detach(self, socket: Socket) -> None:
+        """Stop serving a socket. Groups it leaves empty are left at the next housekeeping round; the last
+        socket out stops the hub (a later one starts it afresh, with a new channel)."""
+        self.sockets.discard(socket)
+        socket.outbox.shut()
+        for group in [g for g, members in self.followers.items() if socket in members]:
+            members = self.followers[group]
+            members.discard(socket)
+            if not members:
+                del self.followers[group]
+        if not self.sockets and self.channel is not None:
+            await self._stop()
+
+    async def _stop(self) -> None:
+        # Reset first, without yielding: a socket arriving while the old groups are left starts a new hub.
+        channel, groups, tasks = self.channel, list(self.joined), [*self.tasks, self.recheck]
+        self.channel, self.joined, self.tasks, self.recheck = None, {}, [], None
+        relay, relaying = self.relay, self.relaying
+        relay.active = False  # what is handed over from now on goes out on its own
+        if realtime.relay is relay:
+            realtime.relay = None
+        relay.queue.put_nowait(None)  # the relay sends what it holds, then ends
+        tasks = [t for t in tasks if t is not None]
+        for task in tasks:
+            task.cancel()
+        # Let them finish cancelling: a receive cut short holds channels-redis's receive lock until it does.
+        await asyncio.gather(*tasks, relaying, return_exceptions=True)
+        try:
+            for group in groups:
+                await self.layer.group_discard(group, channel)
+        except Exception:  # the layer is down: channels-redis forgets the entries after group_expiry
+            log.warning("hub: could not leave %d groups", len(groups))
+
+    # ---- frames in ---------------------------------------------------------------------------------------
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                event = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("hub: receiving failed")
+                await self._recover()
+                continue
+            try:
+                self.dispatch(event)
+            except Exception:  # one bad event must not stop delivery of the rest
+                log.exception("hub: could not deliver %r", event.get("type"))
+
+    async def _relay(self, relay: realtime.Relay) -> None:
+        """Send what synchronous code handed over (realtime._send), one after another, in order."""
+        while (item := await relay.queue.get()) is not None:
+            group, event = item
+            try:
+                await self.layer.group_send(group, event)
+            except Exception:  # pages that miss it catch up on their next reconnect or gap
+                log.exception("hub: could not send to %s", group)
+
+    def dispatch(self, event: dict) -> None:
+        members = self.followers.get(event.get("group", ""))
+        if not members:
+            return
+        kind = event["type"]
+        if kind == realtime.FRAME:
+            html, skip = event["html"], event["skip_user"]
+            for socket in members:
+                if socket.user_id != skip:
+                    socket.outbox.put(html)
+        elif kind == realtime.SUBSCRIBE:
+            for socket in list(members):
+                asyncio.get_running_loop().create_task(socket.follow(event["room_id"], event["html"]))
+        elif kind == realtime.CLOSE:
+            for socket in list(members):
+                socket.close_soon(event["code"])
+
+    async def _layer_works(self) -> bool:
+        try:
+            await self.layer.send(self.channel, {"type": PROBE})
+            return True
+        except Exception:
+            return False
+
+    async def _recover(self) -> None:
+        """After an outage of the layer (Redis), frames sent meanwhile never arrive, and pub/sub says nothing:
+        wait until it answers again, then send every local page to reconnect, which catches it up from the
+        database."""
+        if await self._layer_works():
+            return  # not an outage
+        log.warning("hub: the channel layer is unavailable; pages will reconnect and catch up once it is back")
+        while True:
+            await asyncio.sleep(RETRY)
+            if await self._layer_works():
+                break
+        for socket in list(self.sockets):
+            socket.close_soon(realtime.CLOSE_RECONNECT)
+
+    # ---- housekeeping ----------------------------------------------------------------------------------
+
+    async def _housekeep(self) -> None:
+        while True:
+            await asyncio.sleep(presence.HEARTBEAT)
+            try:
+                await self._beat()
+            except Exception:
+                log.exception("hub: housekeeping failed")
+                await self._recover()
+
+    async def _beat(self) -> None:
+        sockets = list(self.sockets)
+        await presence.store.touch_many([(s.presence_keys, s.presence_member) for s in sockets])
+        # Entries of sockets that died without closing (a crashed worker) expire; say so once pruned.
+        rooms = sorted({s.room_id for s in sockets if s.room_id is not None})
+        pruned = await presence.store.prune_many([presence.room_key(r) for r in rooms])
+        for room_id, count in zip(rooms, pruned, strict=True):
+            if count:
+                presence.announce(room_id)
+        await self._leave_idle_groups()
+        now = time.monotonic()
+        due = [s for s in sockets if now - s.authorized_at >= LISTEN_RECHECK]
+        if due and (self.recheck is None or self.recheck.done()):
+            self.recheck = asyncio.get_running_loop().create_task(self._reauthorize(due))
+
+    async def _leave_idle_groups(self) -> None:
+        now = time.monotonic()
+        async with self.membership:
+            for group, joined_at in list(self.joined.items()):
+                if not self.followers.get(group):
+                    del self.joined[group]  # first, so a follower arriving meanwhile joins afresh after us
+                    await self.layer.group_discard(group, self.channel)
+                elif now - joined_at > GROUP_REFRESH:
+                    await self.layer.group_add(group, self.channel)
+                    self.joined[group] = now
+
+    async def _reauthorize(self, due: list[Socket]) -> None:
+        """A socket that only listens would otherwise outlive an expired session (ended sessions, password
+        changes and deactivations close sockets at once through signals). One at a time, in the background."""
+        for socket in due:
+            if socket in self.sockets:
+                try:
+                    await socket.reauthorize()
+                except Exception:
+                    log.exception("hub: re-authorizing a socket failed")
+
+
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()
+
+
+def hub() -> Hub:
+    """This event loop's hub: one per worker process (tests run several loops, each with its own)."""
+    loop = asyncio.get_running_loop()
+    if loop not in _hubs:
+        _hubs[loop] = Hub()
+    return _hubs[loop]

@@ -219,8 +219,9 @@ class Client:
             emit("fatal", reason="no socket open")
             return
         if cfg["rates"] and cfg.get("warmup"):
-            # Not measured: the first sends pay for first connections, template loading and the like.
-            await self.measure(0, 10.0, duration=cfg["warmup"], event="warmup")
+            # Not measured: the first sends pay for first connections (each database thread of each worker
+            # opens its own), template loading and the like.
+            await self.measure(0, cfg.get("warmup_rate", 10.0), duration=cfg["warmup"], event="warmup")
             self.run = None
             await asyncio.sleep(cfg.get("pause", 1.0))
         for run_id, rate in enumerate(cfg["rates"], start=1):

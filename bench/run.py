@@ -60,7 +60,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--rates", type=csv_list(float), default=[50, 100, 200], help="msg/s, comma-separated")
     p.add_argument("--duration", type=float, default=10.0, help="seconds of sending per rate")
     p.add_argument("--drain", type=float, default=5.0, help="max seconds to wait for deliveries after sending")
-    p.add_argument("--warmup", type=float, default=2.0, help="seconds of unmeasured sending at 10 msg/s first")
+    p.add_argument("--warmup", type=float, default=2.0, help="seconds of unmeasured sending first")
+    p.add_argument("--warmup-rate", type=float, default=50.0, help="msg/s of the warm-up (at most the lowest rate)")
     p.add_argument("--senders", type=int, default=5, help="member sockets the messages are sent from")
     p.add_argument(
         "--systems", type=csv_list(str), default=list(SYSTEMS), help="roomcast,peer,raw[,roomcast-daphne,raw-mem]"
@@ -278,6 +279,7 @@ def run_client(
         "hold": args.hold if args.idle else 0,
         "connect_concurrency": 50,
         "warmup": args.warmup,
+        "warmup_rate": min([args.warmup_rate, *rates]),
     }
     cfg_path = logdir / f"client-{system}-{members}-{len(rates)}.json"
     cfg_path.write_text(json.dumps(config))

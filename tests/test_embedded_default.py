@@ -1,5 +1,6 @@
 """Smoke test of the embedded default: no DATABASE_URL, no REDIS_URL, one Daphne process, a room served."""
 
+import base64
 import json
 import os
 import re
@@ -25,8 +26,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def embedded_server(tmp_path):
+def serve(tmp_path, command: list[str]):
+    """The embedded default (no DATABASE_URL, no REDIS_URL) with the demo data, served by `command` + port."""
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
     env["SQLITE_PATH"] = str(tmp_path / "db.sqlite3")
     manage = [sys.executable, "manage.py"]
@@ -34,11 +35,7 @@ def embedded_server(tmp_path):
     subprocess.run([*manage, "demo"], cwd=ROOT, env=env, check=True, capture_output=True)
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "chatsite.asgi:application"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        [*command, str(port)], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -49,26 +46,48 @@ def embedded_server(tmp_path):
             time.sleep(0.1)
     else:
         server.kill()
-        pytest.fail(f"daphne did not start: {server.stdout.read().decode()}")
-    yield f"127.0.0.1:{port}"
+        pytest.fail(f"the server did not start: {server.stdout.read().decode()}")
+    return server, f"127.0.0.1:{port}"
+
+
+@pytest.fixture
+def embedded_server(tmp_path):
+    daphne = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "chatsite.asgi:application", "-p"]
+    server, address = serve(tmp_path, daphne)
+    yield address
     server.terminate()
     server.wait(timeout=10)
 
 
-def test_embedded_default_serves_a_room_and_broadcasts(embedded_server):
-    base = f"http://{embedded_server}"
+@pytest.fixture
+def uvicorn_server(tmp_path):
+    """The production server (README), on the embedded setup."""
+    uvicorn = [sys.executable, "-m", "uvicorn", "chatsite.asgi:application", "--no-access-log", "--port"]
+    server, address = serve(tmp_path, uvicorn)
+    yield address
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def sign_in(base: str, username: str) -> str:
+    """Log in through the form as a demo user; the Cookie header a browser would then send."""
     jar = CookieJar()
     browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     login_page = browser.open(f"{base}/accounts/login/").read().decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login_page).group(1)
-    form = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "login": "alice", "password": "roomcast-demo"})
+    form = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "login": username, "password": "roomcast-demo"})
     browser.open(urllib.request.Request(f"{base}/accounts/login/", data=form.encode(), headers={"Referer": base}))
+    return "; ".join(f"{c.name}={c.value}" for c in jar)
 
-    page = browser.open(f"{base}/rooms/general/").read().decode()
+
+def test_embedded_default_serves_a_room_and_broadcasts(embedded_server):
+    base = f"http://{embedded_server}"
+    cookies = sign_in(base, "alice")
+    page = urllib.request.urlopen(urllib.request.Request(f"{base}/rooms/general/", headers={"Cookie": cookies}))
+    page = page.read().decode()
     assert "Welcome to Roomcast!" in page
     room_id = re.search(r'ws-connect="/ws/rooms/(\d+)/"', page).group(1)
 
-    cookies = "; ".join(f"{c.name}={c.value}" for c in jar)
     with connect(
         f"ws://{embedded_server}/ws/rooms/{room_id}/", additional_headers={"Cookie": cookies, "Origin": base}
     ) as ws:
@@ -76,4 +95,73 @@ def test_embedded_default_serves_a_room_and_broadcasts(embedded_server):
         frames = [ws.recv(timeout=5), ws.recv(timeout=5)]
     assert any("smoke test says hi" in f for f in frames)  # the in-memory layer broadcast it back
     assert any('data-ok="1"' in f for f in frames)
-    assert "smoke test says hi" in browser.open(f"{base}/rooms/general/").read().decode()
+    again = urllib.request.urlopen(urllib.request.Request(f"{base}/rooms/general/", headers={"Cookie": cookies}))
+    assert "smoke test says hi" in again.read().decode()
+
+
+def stalled_socket(address: str, path: str, cookies: str) -> socket.socket:
+    """A websocket whose client never reads: a tiny receive buffer, the handshake done by hand, then nothing."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    host, port = address.split(":")
+    sock.connect((host, int(port)))
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(
+        f"GET {path} HTTP/1.1\r\nHost: {address}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nOrigin: http://{address}\r\n"
+        f"Cookie: {cookies}\r\n\r\n".encode()
+    )
+    response = b""
+    while b"\r\n\r\n" not in response:
+        response += sock.recv(1)
+    assert response.startswith(b"HTTP/1.1 101"), response
+    return sock
+
+
+def read_frames(sock: socket.socket) -> tuple[list[str], int | None]:
+    """Everything the server sent until it closed: the text frames, and the close code."""
+    sock.settimeout(10)
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    texts, code, at = [], None, 0
+    while at + 2 <= len(data):
+        opcode, length = data[at] & 0x0F, data[at + 1] & 0x7F
+        at += 2
+        if length >= 126:
+            size = 2 if length == 126 else 8
+            length, at = int.from_bytes(data[at : at + size]), at + size
+        payload, at = data[at : at + length], at + length
+        if opcode == 1:
+            texts.append(payload.decode())
+        elif opcode == 8:
+            code = int.from_bytes(payload[:2])
+    return texts, code
+
+
+def test_a_client_that_stops_reading_is_sent_away_and_the_room_goes_on(uvicorn_server):
+    base = f"http://{uvicorn_server}"
+    alice, bob = sign_in(base, "alice"), sign_in(base, "bob")
+    page = urllib.request.urlopen(urllib.request.Request(f"{base}/rooms/general/", headers={"Cookie": bob}))
+    path = re.search(r'ws-connect="(/ws/rooms/\d+/)"', page.read().decode()).group(1)
+    stalled = stalled_socket(uvicorn_server, path, bob)
+
+    sent = 1000  # enough to fill the kernel's buffers (they grow to a few MB) and then bob's outbox
+    body = "ж" * 3990
+    with connect(f"ws://{uvicorn_server}{path}", additional_headers={"Cookie": alice, "Origin": base}) as ws:
+        for n in range(sent):
+            client_id = str(uuid.uuid4())
+            ws.send(json.dumps({"body": f"{n} {body}", "client_id": client_id}))
+            while f'data-client-id="{client_id}" data-ok="1"' not in ws.recv(timeout=5):
+                pass  # alice's own copy comes first, then her acknowledgement: the room never waited for bob
+
+    texts, code = read_frames(stalled)
+    assert code == 1013  # "try again later": the ws extension reconnects, and the page catches up
+    assert len(texts) < sent and not any(f"{sent - 1} ж" in t for t in texts)  # dropped, not kept for him
+
+    seen = max(int(n) for n in re.findall(r'data-changed="(\d+)"', "".join(texts)))
+    back = connect(f"ws://{uvicorn_server}{path}", additional_headers={"Cookie": bob, "Origin": base}, max_size=None)
+    with back as ws:
+        ws.send(json.dumps({"action": "catch_up", "after": seen}))
+        while f"{sent - 1} ж" not in ws.recv(timeout=5):
+            pass  # back, he gets what he missed from the database

@@ -154,7 +154,7 @@ class Client:
         messages = max(1, int(rate * (duration or cfg["duration"])))
         run = self.run = Run(run_id, messages, members)
         self.errors = 0
-        stale_before = self.stale
+        stale_before, other_before = self.stale, self.other_frames
         interval = 1e9 / rate
         cpu0 = os.times()
         if event == "done":
@@ -197,6 +197,7 @@ class Client:
             errors=self.errors,
             send_failures=send_failures,
             stale=self.stale - stale_before,
+            other_frames=self.other_frames - other_before,  # acknowledgements, presence, typing
             open=self.open_count(),
             closed=self.closed,
             p50=percentile(lat, 0.50),

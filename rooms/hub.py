@@ -31,6 +31,7 @@ GROUP_REFRESH = 3600.0  # seconds: re-join groups well before channels-redis for
 LISTEN_RECHECK = 300.0  # seconds between re-authorizations of a socket that sends nothing
 RETRY = 1.0  # seconds between checks whether the channel layer is back
 PROBE = "hub.probe"  # sent to its own channel to check the layer works
+BEAT_SLICE = 100  # sockets whose presence is refreshed in one Redis pipeline
 
 
 class Socket(Protocol):
@@ -105,6 +106,7 @@ class Hub:
         self.followers: dict[str, set[Socket]] = {}
         self.joined: dict[str, float] = {}  # group -> when this hub last joined it
         self.membership = asyncio.Lock()  # joins and leaves in order, so a leave never undoes a later join
+        self.starting = asyncio.Lock()
         self.tasks: list[asyncio.Task] = []
         self.recheck: asyncio.Task | None = None
         self.relay: realtime.Relay | None = None
@@ -115,14 +117,19 @@ class Hub:
     async def attach(self, socket: Socket, groups: list[str]) -> None:
         """Start serving a socket: once this returns, every frame sent to its groups reaches it."""
         if self.channel is None:
-            self.channel = await self.layer.new_channel(prefix="hub")
-            loop = asyncio.get_running_loop()
-            self.relay = realtime.relay = realtime.Relay(loop)
-            self.relaying = loop.create_task(self._relay(self.relay))
-            self.tasks = [loop.create_task(self._listen()), loop.create_task(self._housekeep())]
+            async with self.starting:  # sockets arriving together must not each start a hub
+                if self.channel is None:
+                    await self._start()
         self.sockets.add(socket)
         for group in groups:
             await self.follow(socket, group)
+
+    async def _start(self) -> None:
+        self.channel = await self.layer.new_channel(prefix="hub")
+        loop = asyncio.get_running_loop()
+        self.relay = realtime.relay = realtime.Relay(loop)
+        self.relaying = loop.create_task(self._relay(self.relay))
+        self.tasks = [loop.create_task(self._listen()), loop.create_task(self._housekeep())]
 
     async def follow(self, socket: Socket, group: str) -> None:
         if socket not in self.sockets:
@@ -244,7 +251,12 @@ class Hub:
 
     async def _beat(self) -> None:
         sockets = list(self.sockets)
-        await presence.store.touch_many([(s.presence_keys, s.presence_member) for s in sockets])
+        # In slices, letting frames through in between: one pipeline for a thousand sockets held the event
+        # loop for about 100 ms, and every delivery behind it (bench: p99 40 -> 600 ms in a 1000-member room).
+        for start in range(0, len(sockets), BEAT_SLICE):
+            chunk = sockets[start : start + BEAT_SLICE]
+            await presence.store.touch_many([(s.presence_keys, s.presence_member) for s in chunk])
+            await asyncio.sleep(0)
         # Entries of sockets that died without closing (a crashed worker) expire; say so once pruned.
         rooms = sorted({s.room_id for s in sockets if s.room_id is not None})
         pruned = await presence.store.prune_many([presence.room_key(r) for r in rooms])

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 TTL = 30.0  # seconds an entry lives without a heartbeat
 HEARTBEAT = 10.0  # how often each hub refreshes its sockets' entries
+POOL_SIZE = 20  # Redis connections per worker for presence
 DEBOUNCE = 0.5  # seconds: many joins and leaves at once make one presence frame per room
 
 
@@ -63,7 +64,10 @@ class RedisStore:
 
         loop = asyncio.get_running_loop()
         if loop not in self._clients:
-            self._clients[loop] = redis.Redis.from_url(self.url)
+            # A blocking pool: when a thousand sockets close at once, they wait their turn for a connection
+            # instead of failing with "Too many connections" and leaving ghosts behind.
+            pool = redis.BlockingConnectionPool.from_url(self.url, max_connections=POOL_SIZE, timeout=TTL)
+            self._clients[loop] = redis.Redis(connection_pool=pool)
         return self._clients[loop]
 
     async def touch(self, keys: list[str], member: str, ttl: float = TTL) -> None:

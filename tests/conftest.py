@@ -1,3 +1,5 @@
+import threading
+
 import pytest
 
 from .helpers import make_user
@@ -11,3 +13,28 @@ def alice():
 @pytest.fixture
 def bob():
     return make_user("bob")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _pool_connections_closed(django_db_setup, django_db_blocker):
+    """channels' test communicator keeps the database connections that consumers open (it patches out their
+    closing); the sockets' pool threads (rooms.consumers.DB_POOL) and asgiref's thread for thread-sensitive
+    calls would then hold the test database open when pytest-django drops it. Close them first, once per
+    thread: the barrier keeps each closing task on a pool thread of its own."""
+    yield
+    from asgiref.sync import SyncToAsync
+    from django.conf import settings
+    from django.db import connections
+
+    from rooms.consumers import DB_POOL
+
+    barrier = threading.Barrier(settings.DB_THREADS)
+
+    def close() -> None:
+        connections.close_all()
+        barrier.wait(timeout=10)
+
+    with django_db_blocker.unblock():
+        for done in [DB_POOL.submit(close) for _ in range(settings.DB_THREADS)]:
+            done.result()
+        SyncToAsync.single_thread_executor.submit(connections.close_all).result()

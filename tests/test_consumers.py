@@ -256,10 +256,30 @@ async def test_logging_out_closes_the_sockets_of_that_session_only(people):
 
 
 async def test_an_idle_socket_stays_up_longer_than_the_redis_read_timeout(people):
-    # redis-py 8's default 5 s socket timeout used to kill every consumer idle for 5 s (see settings).
+    # redis-py 8's default 5 s socket timeout killed every consumer idle for 5 s under channels-redis's
+    # RedisChannelLayer (django/channels_redis#422); whatever the layer, an idle socket must stay up.
     general = people["general"]
     bob, _ = await open_socket(people["bob"], f"/ws/rooms/{general.pk}/")
     await asyncio.sleep(7)
     await database_sync_to_async(services.post_message)(people["alice"], general.pk, "still there?", uuid.uuid4())
     await frames_until(bob, "still there?")
     await close_all(bob)
+
+
+async def test_sockets_opening_together_are_served_by_one_subscription(people):
+    """A worker receives each message once however many of its sockets want it: sockets that open at the same
+    moment must not each start a hub of their own (each with its own subscription and housekeeping)."""
+    import redis.asyncio as redis
+    from django.conf import settings
+
+    general = people["general"]
+    names = ["alice", "bob"] * 4
+    tabs = [t for t, _ in await asyncio.gather(*(open_socket(people[n], f"/ws/rooms/{general.pk}/") for n in names))]
+    prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
+    async with redis.Redis.from_url(settings.REDIS_URL) as client:
+        assert len(await client.pubsub_channels(f"{prefix}hub*")) == 1
+    await database_sync_to_async(services.post_message)(people["alice"], general.pk, "to every tab", uuid.uuid4())
+    for tab in tabs:
+        frames = await frames_until(tab, "to every tab")
+        assert sum("to every tab" in f for f in frames + await drain(tab)) == 1
+    await close_all(*tabs)

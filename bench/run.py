@@ -76,6 +76,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--redis-db", type=int, default=5, help="spare Redis database, flushed at start")
     p.add_argument("--port-offset", type=int, default=0, help="added to the server ports 8801-8804")
     p.add_argument("--profile", action="store_true", help="py-spy the Roomcast server at its highest rate")
+    p.add_argument("--pages", type=int, default=0, help="also time page loads on a room of this many messages")
     p.add_argument("--results", type=Path, default=BENCH / "results")
     args = p.parse_args()
     if args.quick:
@@ -220,6 +221,21 @@ def migrate_roomcast(args: argparse.Namespace, logdir: Path) -> None:
         )
 
 
+def page_speed(args: argparse.Namespace) -> list[dict]:
+    out = subprocess.run(
+        [sys.executable, str(BENCH / "pages.py"), "--messages", str(args.pages)],
+        cwd=ROOT,
+        env=roomcast_env(args, args.prefix),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if out.returncode:
+        raise RuntimeError(f"page speed failed:\n{out.stderr[-3000:]}")
+    print("\n".join(out.stdout.strip().splitlines()[:-1]), flush=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def roomcast_members(args: argparse.Namespace, members: int) -> dict:
     out = subprocess.run(
         [sys.executable, str(BENCH / "roomcast_setup.py"), "--members", str(members)],
@@ -303,6 +319,7 @@ def run_client(
     }
     rss = PeakRss(server.pid)
     rss.start()
+    baseline_rss = procstat.rss_bytes(server.pid)  # before any socket: what the sockets add is measured from here
     rows: list[dict] = []
     profiler = None
     log_offset = 0
@@ -355,6 +372,10 @@ def run_client(
                         held=event,
                         **{f"{name}_cpu": m.percent() for name, m in meters.items()},
                         server_rss_mb=round(procstat.rss_bytes(server.pid) / 2**20, 1),
+                        baseline_rss_mb=round(baseline_rss / 2**20, 1),
+                        kb_per_socket=round(
+                            (procstat.rss_bytes(server.pid) - baseline_rss) / 1024 / max(1, event["open"]), 1
+                        ),
                     )
             elif kind == "fatal":
                 log(f"{system}: client gave up: {event}")
@@ -464,6 +485,15 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def pages_markdown(pages: list[dict]) -> str:
+    if not pages:
+        return ""
+    lines = ["", f"Page loads, room of {pages[0]['messages']:,} messages:", "", "| page | queries | p50 ms | p95 ms |"]
+    lines.append("|---|---|---|---|")
+    lines += [f"| {r['page']} | {r['queries']} | {r['p50']} | {r['p95']} |" for r in pages]
+    return "\n".join(lines) + "\n"
+
+
 def plot(rows: list[dict], path: Path) -> bool:
     try:
         import matplotlib
@@ -514,12 +544,16 @@ def plot(rows: list[dict], path: Path) -> bool:
 
 
 def idle_table(rows: list[dict]) -> str:
-    out = [f"{'system':<9} {'sockets':>7} {'open':>6} {'connect s':>9} {'held open':>9} {'srvCPU%':>7} {'RSS MB':>7}"]
+    out = [
+        f"{'system':<9} {'sockets':>7} {'open':>6} {'connect s':>9} {'held open':>9} {'srvCPU%':>7} {'RSS MB':>7} "
+        f"{'idle RSS':>8} {'KB/socket':>9}"
+    ]
     for r in rows:
         c, h = r.get("connected", {}), r.get("held", {})
         out.append(
             f"{r['system']:<9} {r['members']:>7} {c.get('open', '-'):>6} {c.get('connect_seconds', '-'):>9} "
-            f"{h.get('open', '-'):>9} {fmt(r.get('server_cpu')):>7} {fmt(r.get('server_rss_mb')):>7}"
+            f"{h.get('open', '-'):>9} {fmt(r.get('server_cpu')):>7} {fmt(r.get('server_rss_mb')):>7} "
+            f"{fmt(r.get('baseline_rss_mb')):>8} {fmt(r.get('kb_per_socket')):>9}"
         )
     return "\n".join(out)
 
@@ -538,17 +572,18 @@ def main() -> int:
     log(f"logs in {logdir}")
     check_services(args)
     args.redis_pid = redis_pid(args)
-    uses_db = any(s.startswith("roomcast") for s in args.systems)
+    uses_db = args.pages or any(s.startswith("roomcast") for s in args.systems)
     args.pg_pid = procstat.find_postmaster() if uses_db else None
     if uses_db:
         started = time.monotonic()
         migrate_roomcast(args, logdir)
         log(f"roomcast: database {args.database} migrated in {time.monotonic() - started:.1f} s")
 
+    pages = page_speed(args) if args.pages else []
     rows: list[dict] = []
-    if not args.idle:
+    if not args.idle and args.rates:
         print(HEADER, flush=True)
-    for members in args.members:
+    for members in args.members if args.rates or args.idle else []:  # (--rates "" --pages N: pages only)
         for system in args.systems:
             # A fresh server for the rates left whenever a rate lost deliveries (its backlog would spill over).
             rates = list(args.rates)
@@ -570,11 +605,13 @@ def main() -> int:
 
     base = args.results / f"bench-{stamp}"
     meta = {k: v for k, v in vars(args).items() if k not in {"secret_key", "results"}}
-    base.with_suffix(".json").write_text(json.dumps({"args": meta, "rows": rows}, indent=1, default=str))
+    base.with_suffix(".json").write_text(
+        json.dumps({"args": meta, "rows": rows, "pages": pages}, indent=1, default=str)
+    )
     if args.idle:
         print(idle_table(rows))
     else:
-        base.with_suffix(".md").write_text(markdown(rows))
+        base.with_suffix(".md").write_text(markdown(rows) + pages_markdown(pages))
         if plot(rows, base.with_suffix(".png")):
             log(f"plot: {base.with_suffix('.png')}")
     for r in rows:

@@ -25,6 +25,7 @@ TTL = 30.0  # seconds an entry lives without a heartbeat
 HEARTBEAT = 10.0  # how often each hub refreshes its sockets' entries
 POOL_SIZE = 20  # Redis connections per worker for presence
 DEBOUNCE = 0.5  # seconds: many joins and leaves at once make one presence frame per room
+CROWD, CROWD_DEBOUNCE = 100, 5.0  # from this many online, announcements are gathered for this long
 
 
 @dataclass(frozen=True)
@@ -167,8 +168,10 @@ async def online_users(user_ids: list[int]) -> set[int]:
     return {u for u, n in zip(user_ids, counts, strict=True) if n}
 
 
-# Per event loop (one per worker; tests run several), the room announcements scheduled and not yet sent.
+# Per event loop (one per worker; tests run several), the room announcements scheduled and not yet sent, and
+# how many were online in each room at its last announcement.
 _pending: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, asyncio.Task]] = weakref.WeakKeyDictionary()
+_crowds: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, int]] = weakref.WeakKeyDictionary()
 
 
 def announce(room_id: int) -> None:
@@ -176,15 +179,19 @@ def announce(room_id: int) -> None:
     loop = asyncio.get_running_loop()
     pending = _pending.setdefault(loop, {})
     if room_id not in pending:
-        pending[room_id] = loop.create_task(_announce(room_id, pending))
+        crowds = _crowds.setdefault(loop, {})
+        pending[room_id] = loop.create_task(_announce(room_id, pending, crowds))
 
 
-async def _announce(room_id: int, pending: dict[int, asyncio.Task]) -> None:
-    await asyncio.sleep(DEBOUNCE)
+async def _announce(room_id: int, pending: dict[int, asyncio.Task], crowds: dict[int, int]) -> None:
+    # Every announcement goes to every viewer: in a crowded room, comings and goings are gathered for longer,
+    # or a rush of arrivals (everyone at 9:00) costs viewers x arrivals frames.
+    await asyncio.sleep(CROWD_DEBOUNCE if crowds.get(room_id, 0) >= CROWD else DEBOUNCE)
     # From here on a change schedules another announcement: this one may already have read the list without it.
     pending.pop(room_id, None)
     try:
-        frame = services.presence_frame(room_id, await online_in_room(room_id))
-        await realtime.publish(realtime.viewers_group(room_id), frame)
+        names = await online_in_room(room_id)
+        crowds[room_id] = len(names)
+        await realtime.publish(realtime.viewers_group(room_id), services.presence_frame(room_id, names))
     except Exception:  # best effort: the next change or heartbeat prune tries again
         log.exception("presence: announcing room %s failed", room_id)

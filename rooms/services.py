@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Prefetch, Q, QuerySet
-from django.db.models.functions import Greatest
+from django.db.models import Count, F, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Greatest
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
@@ -123,11 +123,17 @@ def other_member(memberships: Iterable[Membership], user_id: int):
 
 def unread_counts(user: AbstractBaseUser) -> dict[int, int]:
     """Per room: messages by others after the person's read mark, in one query."""
-    unread = Q(
-        room__messages__seq__gt=F("last_read_seq"),
-        room__messages__deleted_at__isnull=True,
-    ) & ~Q(room__messages__author=user)
-    rows = Membership.objects.filter(user=user).annotate(unread=Count("room__messages", filter=unread))
+    # Counted from the read mark on, along the (room, seq) index: joining all of a room's messages and
+    # filtering took 20 ms per page in a room of 100,000 (bench/pages.py).
+    after_mark = (
+        Message.objects.filter(room=OuterRef("room_id"), seq__gt=OuterRef("last_read_seq"), deleted_at__isnull=True)
+        .exclude(author=user)
+        .order_by()
+        .values("room")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    rows = Membership.objects.filter(user=user).annotate(unread=Coalesce(Subquery(after_mark), 0))
     return {m.room_id: m.unread for m in rows}
 
 

@@ -221,33 +221,29 @@ def migrate_roomcast(args: argparse.Namespace, logdir: Path) -> None:
         )
 
 
-def page_speed(args: argparse.Namespace) -> list[dict]:
+def roomcast_script(args: argparse.Namespace, script: str, *argv: str, timeout: float) -> list[str]:
+    """Run one of bench/'s Django scripts in Roomcast's environment; its output lines (the last one JSON)."""
     out = subprocess.run(
-        [sys.executable, str(BENCH / "pages.py"), "--messages", str(args.pages)],
+        [sys.executable, str(BENCH / script), *argv],
         cwd=ROOT,
         env=roomcast_env(args, args.prefix),
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=timeout,
     )
     if out.returncode:
-        raise RuntimeError(f"page speed failed:\n{out.stderr[-3000:]}")
-    print("\n".join(out.stdout.strip().splitlines()[:-1]), flush=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+        raise RuntimeError(f"{script} failed:\n{out.stderr[-3000:]}")
+    return out.stdout.strip().splitlines()
+
+
+def page_speed(args: argparse.Namespace) -> list[dict]:
+    lines = roomcast_script(args, "pages.py", "--messages", str(args.pages), timeout=900)
+    print("\n".join(lines[:-1]), flush=True)
+    return json.loads(lines[-1])
 
 
 def roomcast_members(args: argparse.Namespace, members: int) -> dict:
-    out = subprocess.run(
-        [sys.executable, str(BENCH / "roomcast_setup.py"), "--members", str(members)],
-        cwd=ROOT,
-        env=roomcast_env(args, args.prefix),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    if out.returncode:
-        raise RuntimeError(f"roomcast setup failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return json.loads(roomcast_script(args, "roomcast_setup.py", "--members", str(members), timeout=600)[-1])
 
 
 def socket_specs(system: str, port: int, members: int, args: argparse.Namespace) -> list[dict]:

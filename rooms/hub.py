@@ -6,8 +6,10 @@ hub: it joins a group on behalf of all its local sockets, so a group send reache
 hub hands the ready frame to its local sockets in a plain loop. Each socket writes through its own bounded
 outbox, so a stalled client cannot hold up the room or pile up memory (see `Outbox`).
 
-Housekeeping is per hub too: one Redis pipeline refreshes the presence entries of every local socket, and
-sockets that only listen are re-authorized a few at a time off the request thread.
+Housekeeping is per hub too: a few Redis pipelines refresh the presence entries of every local socket, and
+sockets that only listen are re-authorized one at a time in the background. With Redis, the layer is
+channels-redis's pub/sub one: a group send is one PUBLISH, and nothing is kept for a worker that was
+disconnected, so after an outage the hub sends its pages to reconnect and catch up from the database.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from . import presence, realtime
 log = logging.getLogger(__name__)
 
 OUTBOX_LIMIT = 256  # frames waiting for one socket; beyond it the client is too slow and is sent away
-GROUP_REFRESH = 3600.0  # seconds: re-join groups well before channels-redis forgets them (group_expiry)
+GROUP_REFRESH = 3600.0  # seconds: re-join groups well before a layer forgets them (the in-memory one's group_expiry)
 LISTEN_RECHECK = 300.0  # seconds between re-authorizations of a socket that sends nothing
 RETRY = 1.0  # seconds between checks whether the channel layer is back
 PROBE = "hub.probe"  # sent to its own channel to check the layer works
@@ -166,12 +168,12 @@ class Hub:
         tasks = [t for t in tasks if t is not None]
         for task in tasks:
             task.cancel()
-        # Let them finish cancelling: a receive cut short holds channels-redis's receive lock until it does.
+        # Let them finish cancelling (a cancelled receive also gives up the hub's channel), and the relay finish.
         await asyncio.gather(*tasks, relaying, return_exceptions=True)
         try:
             for group in groups:
                 await self.layer.group_discard(group, channel)
-        except Exception:  # the layer is down: channels-redis forgets the entries after group_expiry
+        except Exception:  # the layer is down: its subscriptions went with its connection
             log.warning("hub: could not leave %d groups", len(groups))
 
     # ---- frames in ---------------------------------------------------------------------------------------

@@ -78,6 +78,8 @@ def current_user(session_key: str | None):
 class ChatConsumer(AsyncWebsocketConsumer):
     channel_layer_alias = None  # no layer channel per socket: the worker's hub receives for all of them
     hub: hub.Hub | None = None  # set while the hub serves this socket
+    closing: int | None = None  # the close code, once something decided to close it
+    closer: asyncio.Task | None = None
 
     async def connect(self) -> None:
         self.user = self.scope["user"]
@@ -112,6 +114,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.hub = hub.hub()
         await self.hub.attach(self, groups)
         await self.accept()
+        if self.closing is not None:  # closed while joining (a logout, say): now that it is accepted
+            await self.close(code=self.closing)
+            return
         self.outbox.open()
         await self._presence_arrive()
 
@@ -153,12 +158,24 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self.outbox.put(html)
 
     def close_soon(self, code: int) -> None:
+        """Close once, whoever asks first (a close event, a failed re-check, an overflow, an outage). Before
+        the socket is accepted, connect() does it: a close before accept would be an HTTP 403."""
+        if self.closing is not None:
+            return
+        self.closing = code
         self.outbox.shut()
-        asyncio.get_running_loop().create_task(self.close(code=code))
+        if self.outbox.ready:
+            self.closer = asyncio.get_running_loop().create_task(self._close(code))
+
+    async def _close(self, code: int) -> None:
+        try:
+            await self.close(code=code)
+        except (RuntimeError, OSError):  # the client is already gone (uvicorn: ClientDisconnected)
+            pass
 
     def _too_slow(self) -> None:
         log.warning("closing a socket of user %s: %d frames behind", self.user_id, hub.OUTBOX_LIMIT)
-        asyncio.get_running_loop().create_task(self.close(code=realtime.CLOSE_TOO_SLOW))
+        self.close_soon(realtime.CLOSE_TOO_SLOW)
 
     async def reauthorize(self) -> None:
         """For the hub's periodic check of sockets that only listen."""

@@ -9,7 +9,9 @@ outbox, so a stalled client cannot hold up the room or pile up memory (see `Outb
 Housekeeping is per hub too: a few Redis pipelines refresh the presence entries of every local socket, and
 sockets that only listen are re-authorized one at a time in the background. With Redis, the layer is
 channels-redis's pub/sub one: a group send is one PUBLISH, and nothing is kept for a worker that was
-disconnected, so after an outage the hub sends its pages to reconnect and catch up from the database.
+disconnected. When housekeeping finds Redis unreachable, the hub waits for it and then sends its pages to
+reconnect and catch up from the database; a blip between two rounds goes unnoticed (pages still recover at
+their next gap or reconnect).
 """
 
 from __future__ import annotations
@@ -139,9 +141,12 @@ class Hub:
         self.followers.setdefault(group, set()).add(socket)
         if group not in self.joined:
             async with self.membership:
-                if group not in self.joined and self.followers.get(group):
-                    await self.layer.group_add(group, self.channel)
-                    self.joined[group] = time.monotonic()
+                if group not in self.joined and self.followers.get(group) and (channel := self.channel):
+                    await self.layer.group_add(group, channel)
+                    if self.channel == channel:
+                        self.joined[group] = time.monotonic()
+                    else:  # the hub stopped meanwhile: a new one joins for itself
+                        await self.layer.group_discard(group, channel)
 
     async def detach(self, socket: Socket) -> None:
         """Stop serving a socket. Groups it leaves empty are left at the next housekeeping round; the last
@@ -166,15 +171,18 @@ class Hub:
             realtime.relay = None
         relay.queue.put_nowait(None)  # the relay sends what it holds, then ends
         tasks = [t for t in tasks if t is not None]
-        for task in tasks:
-            task.cancel()
-        # Let them finish cancelling (a cancelled receive also gives up the hub's channel), and the relay finish.
-        await asyncio.gather(*tasks, relaying, return_exceptions=True)
-        try:
-            for group in groups:
-                await self.layer.group_discard(group, channel)
-        except Exception:  # the layer is down: its subscriptions went with its connection
-            log.warning("hub: could not leave %d groups", len(groups))
+        # Under the membership lock: housekeeping is not cut off halfway through leaving a group, and a new
+        # hub's joins come after these leaves.
+        async with self.membership:
+            for task in tasks:
+                task.cancel()
+            # Let them finish cancelling (a cancelled receive also gives up the hub's channel), the relay finish.
+            await asyncio.gather(*tasks, relaying, return_exceptions=True)
+            try:
+                for group in groups:
+                    await self.layer.group_discard(group, channel)
+            except Exception:  # the layer is down: its subscriptions went with its connection
+                log.warning("hub: could not leave %d groups", len(groups))
 
     # ---- frames in ---------------------------------------------------------------------------------------
 
@@ -256,7 +264,8 @@ class Hub:
         # In slices, letting frames through in between: one pipeline for a thousand sockets held the event
         # loop for about 100 ms, and every delivery behind it (bench: p99 40 -> 600 ms in a 1000-member room).
         for start in range(0, len(sockets), BEAT_SLICE):
-            chunk = sockets[start : start + BEAT_SLICE]
+            # Only sockets still here: one that closed since the round began has removed its entry for good.
+            chunk = [s for s in sockets[start : start + BEAT_SLICE] if s in self.sockets]
             await presence.store.touch_many([(s.presence_keys, s.presence_member) for s in chunk])
             await asyncio.sleep(0)
         # Entries of sockets that died without closing (a crashed worker) expire; say so once pruned.

@@ -1,6 +1,6 @@
 """Who is online: per room (sockets viewing it) and per person (any socket at all).
 
-Each socket is an entry with an expiry time, refreshed by its worker's hub every HEARTBEAT in one pipeline,
+Each socket is an entry with an expiry time, refreshed by its worker's hub every HEARTBEAT in pipelines,
 in a Redis sorted set shared by every worker process (or, in the embedded single-process setup, an in-memory
 copy of the same). A socket that closes removes its entry; a crashed worker's entries simply expire, so
 ghosts last at most TTL seconds.

@@ -230,31 +230,20 @@ def _clean_body(body: str) -> str:
     return body
 
 
-def _next_change(room_id: int, *, visible_to: AbstractBaseUser | None = None, **also) -> tuple[int, str] | None:
-    """Take the room's next change number, and the room's kind; None if the room is gone (or not visible to
-    `visible_to`: the same rule as RoomQuerySet.accessible_to). Call inside a transaction: the UPDATE holds
-    the room row until commit, so numbers follow commit order. `also` sets more room fields.
-
-    It is on every message's path, so it is one statement written out: building the ORM's version of the
-    access check costs more than the whole statement takes to run."""
-    room, member = Room._meta, Membership._meta
+def _next_change(room_id: int, **also) -> tuple[int, str]:
+    """Take the room's next change number; returns it with the room's kind. Call inside a transaction: the
+    UPDATE holds the room row until commit, so numbers follow commit order. `also` sets more room fields.
+    One statement (UPDATE ... RETURNING) rather than an update and a read."""
     qn = connection.ops.quote_name
     assignments, values = [f"{qn('last_seq')} = {qn('last_seq')} + 1"], []
     for name, value in also.items():
-        field = room.get_field(name)
+        field = Room._meta.get_field(name)
         assignments.append(f"{qn(field.column)} = %s")
         values.append(field.get_db_prep_save(value, connection))
-    where, params = f"{qn('id')} = %s", [room_id]
-    if visible_to is not None:
-        where += (
-            f" AND ({qn('kind')} = %s OR EXISTS (SELECT 1 FROM {qn(member.db_table)}"
-            f" WHERE {qn('room_id')} = %s AND {qn('user_id')} = %s))"
-        )
-        params += [Room.Kind.OPEN, room_id, visible_to.pk]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {qn(room.db_table)} SET {', '.join(assignments)} WHERE {where} RETURNING last_seq, kind",
-            [*values, *params],
+            f"UPDATE {qn(Room._meta.db_table)} SET {', '.join(assignments)} WHERE id = %s RETURNING last_seq, kind",
+            [*values, room_id],
         )
         return cursor.fetchone()
 
@@ -289,7 +278,8 @@ def _store_message(
     user: AbstractBaseUser, room_id: int, body: str, client_id: uuid.UUID, now
 ) -> tuple[int, int, str, bool] | None:
     """Save a message under the room's next change number and move the author's read mark to it: (message id,
-    seq, room kind, whether the author is a member), or None if the room is not theirs to write in.
+    seq, room kind, whether the author is a member), or None if the room is not theirs to write in (the rule
+    of RoomQuerySet.accessible_to, which the PostgreSQL statement spells out in SQL).
 
     The room row is locked from taking the number until commit, so every message of a busy room passes
     through that lock. On PostgreSQL it is all one statement, so the lock is held only while the server runs
@@ -298,11 +288,10 @@ def _store_message(
     single-process embedded setup) take the same steps one by one."""
     if connection.vendor == "postgresql":
         return _store_message_in_one_statement(user, room_id, body, client_id, now)
+    if accessible_room(user, room_id) is None:
+        return None
     with transaction.atomic():
-        change = _next_change(room_id, visible_to=user, last_message_at=now)
-        if change is None:
-            return None
-        seq, kind = change
+        seq, kind = _next_change(room_id, last_message_at=now)
         message = Message.objects.create(
             room_id=room_id, author=user, seq=seq, changed_seq=seq, body=body, client_id=client_id, created_at=now
         )

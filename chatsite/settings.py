@@ -102,7 +102,7 @@ PRESENCE_PREFIX = f"{CHANNEL_PREFIX}:presence"
 if REDIS_URL:
     # Redis pub/sub: a group send is one PUBLISH, pushed to every worker process subscribed to the group (the
     # only subscriber per process is its hub, rooms/hub.py). Nothing is stored: what a worker misses while its
-    # connection is down, its pages catch up from the database (the hub sends them to reconnect).
+    # connection is down, its pages catch up from the database (the hub sends them to reconnect once it notices).
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",

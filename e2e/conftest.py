@@ -283,10 +283,7 @@ def signup(new_context: Callable, username: str, password: str = PASSWORD):
     form.locator("input[name=email]").fill(f"{username}@example.com")
     form.locator("input[name=password1]").fill(password)
     form.locator("input[name=password2]").fill(password)
-    form.locator("button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/$"))
-    expect(page.locator("header .me")).to_contain_text(username)
-    return page
+    return _submitted(page, form, username)
 
 
 def login(page, username: str, password: str = PASSWORD):
@@ -295,6 +292,11 @@ def login(page, username: str, password: str = PASSWORD):
     form = page.locator("form", has=page.locator("input[name=login]"))
     form.locator("input[name=login]").fill(username)
     form.locator("input[name=password]").fill(password)
+    return _submitted(page, form, username)
+
+
+def _submitted(page, form, username: str):
+    """Submit an account form; the person lands on the room list, signed in."""
     form.locator("button[type=submit]").click()
     expect(page).to_have_url(re.compile(r"/$"))
     expect(page.locator("header .me")).to_contain_text(username)

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 CLOSE_NOT_FOUND = 4404
 UNREADABLE = "That message could not be read; please try again."
 TYPING_MIN_INTERVAL = 1.0  # seconds between typing frames from one socket, whatever the page sends
-AUTH_RECHECK = 5.0  # seconds a frame's authorization holds for the next ones (see _still_signed_in)
+AUTH_RECHECK = 5.0  # seconds a frame's authorization holds for the next ones (see still_signed_in)
 
 # Sockets' database work runs on a pool of threads, each with its own connection, so one socket's queries
 # never queue behind another's (channels' default runs all of a process's on one thread). Each socket still
@@ -177,18 +177,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
         log.warning("closing a socket of user %s: %d frames behind", self.user_id, hub.OUTBOX_LIMIT)
         self.close_soon(realtime.CLOSE_TOO_SLOW)
 
-    async def reauthorize(self) -> None:
-        """For the hub's periodic check of sockets that only listen."""
-        user = await db(current_user)(self.scope["session"].session_key)
-        self._authorized(user)
-
-    def _authorized(self, user) -> bool:
-        if user.pk != self.user_id:
-            self.close_soon(realtime.CLOSE_SIGNED_OUT)
-            return False
-        self.user, self.authorized_at = user, time.monotonic()
-        return True
-
     # ---- presence --------------------------------------------------------------------------------------
 
     async def _presence_arrive(self) -> None:
@@ -225,13 +213,19 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     ACTIONS = frozenset({"send", "edit", "delete", "typing", "read", "catch_up"})
 
-    async def _still_signed_in(self, *, strict: bool) -> bool:
+    async def still_signed_in(self, *, strict: bool) -> bool:
         """scope["user"] was fixed at connect: check the account as it is now (session ended or expired,
-        password changed, deactivated, rights changed). At most every few seconds, except for `strict`
-        actions (edit, delete) whose permission must be current; the signals close sockets at once anyway."""
+        password changed, deactivated, rights changed), closing the socket if it is no longer theirs. At most
+        every few seconds, except when `strict`: edit and delete, whose permission must be current, and the
+        hub's periodic check of sockets that only listen. The signals close sockets at once anyway."""
         if not strict and time.monotonic() - self.authorized_at < AUTH_RECHECK:
             return True
-        return self._authorized(await db(current_user)(self.scope["session"].session_key))
+        user = await db(current_user)(self.scope["session"].session_key)
+        if user.pk != self.user_id:
+            self.close_soon(realtime.CLOSE_SIGNED_OUT)
+            return False
+        self.user, self.authorized_at = user, time.monotonic()
+        return True
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         data: dict = {}
@@ -242,7 +236,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 raise services.ChatError(UNREADABLE)
             if action == "typing" and time.monotonic() - self.last_typing < TYPING_MIN_INTERVAL:
                 return  # throttled before it costs anything
-            if not await self._still_signed_in(strict=action in {"edit", "delete"}):
+            if not await self.still_signed_in(strict=action in {"edit", "delete"}):
                 return
             reply = await getattr(self, f"on_{action}")(data)
         except services.ChatError as error:

@@ -50,7 +50,7 @@ class Socket(Protocol):
 
     async def follow(self, room_id: int, html: str) -> None: ...
 
-    async def reauthorize(self) -> None: ...
+    async def still_signed_in(self, *, strict: bool) -> bool: ...
 
     def close_soon(self, code: int) -> None: ...
 
@@ -80,12 +80,15 @@ class Outbox:
             self.on_overflow()
             return
         self.frames.append(html)
-        if self.writer is None and self.ready:
-            self.writer = asyncio.get_running_loop().create_task(self._write())
+        self._write_soon()
 
     def open(self) -> None:
         self.ready = True
-        if self.frames and self.writer is None and not self.closed:
+        if self.frames and not self.closed:
+            self._write_soon()
+
+    def _write_soon(self) -> None:
+        if self.writer is None and self.ready:
             self.writer = asyncio.get_running_loop().create_task(self._write())
 
     async def _write(self) -> None:
@@ -297,7 +300,7 @@ class Hub:
         for socket in due:
             if socket in self.sockets:
                 try:
-                    await socket.reauthorize()
+                    await socket.still_signed_in(strict=True)
                 except Exception:
                     log.exception("hub: re-authorizing a socket failed")
 

@@ -96,9 +96,6 @@ class RedisStore:
     async def live(self, key: str) -> list[str]:
         return [m.decode() for m in await self._client().zrangebyscore(key, time.time(), "+inf")]
 
-    async def prune(self, key: str) -> int:
-        return (await self.prune_many([key]))[0]
-
     async def prune_many(self, keys: list[str]) -> list[int]:
         """Drop expired entries (sockets of a crashed worker); how many went from each key."""
         now = time.time()
@@ -137,9 +134,6 @@ class MemoryStore:
     async def live(self, key: str) -> list[str]:
         now = time.time()
         return [m for m, expires in self._sets[key].items() if expires > now]
-
-    async def prune(self, key: str) -> int:
-        return (await self.prune_many([key]))[0]
 
     async def prune_many(self, keys: list[str]) -> list[int]:
         now = time.time()

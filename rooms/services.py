@@ -6,6 +6,7 @@ direct conversations share it all; a direct room's group simply only ever holds 
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable
 from contextlib import nullcontext
@@ -300,11 +301,11 @@ def _store_message(
         return message.pk, seq, kind, was_member
 
 
-def _store_message_in_one_statement(
-    user: AbstractBaseUser, room_id: int, body: str, client_id: uuid.UUID, now
-) -> tuple[int, int, str, bool] | None:
+@functools.cache
+def _one_statement_sql() -> str:
+    """Built once: it runs for every message."""
     rooms, messages, members = (connection.ops.quote_name(m._meta.db_table) for m in (Room, Message, Membership))
-    sql = f"""
+    return f"""
         WITH room AS (
             UPDATE {rooms} SET last_seq = last_seq + 1, last_message_at = %(now)s
             WHERE id = %(room)s AND (kind = %(open)s
@@ -320,11 +321,16 @@ def _store_message_in_one_statement(
             RETURNING 1
         )
         SELECT message.id, message.seq, room.kind, EXISTS (SELECT 1 FROM reader) FROM message, room"""
+
+
+def _store_message_in_one_statement(
+    user: AbstractBaseUser, room_id: int, body: str, client_id: uuid.UUID, now
+) -> tuple[int, int, str, bool] | None:
     params = {"now": now, "room": room_id, "open": Room.Kind.OPEN, "user": user.pk, "body": body, "client": client_id}
     # Autocommit makes the statement its own transaction. Inside a caller's transaction, a savepoint keeps a
     # replayed client id (an IntegrityError) from breaking it.
     with transaction.atomic() if connection.in_atomic_block else nullcontext(), connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_one_statement_sql(), params)
         return cursor.fetchone()
 
 

@@ -177,7 +177,7 @@ async def test_presence_entries_of_a_crashed_worker_expire(people):
     await presence.store.touch(keys, ghost, ttl=-1)
     assert await presence.online_in_room(general.pk) == []
     assert await presence.online_users([people["carol"].pk]) == set()
-    assert await presence.store.prune(presence.room_key(general.pk)) == 1
+    assert await presence.store.prune_many([presence.room_key(general.pk)]) == [1]
 
 
 async def test_online_dot_reaches_dm_partners_when_someone_comes_and_goes(people):

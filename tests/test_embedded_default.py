@@ -11,6 +11,8 @@ import time
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.cookiejar import CookieJar
 from pathlib import Path
 
@@ -26,8 +28,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(tmp_path, command: list[str]):
-    """The embedded default (no DATABASE_URL, no REDIS_URL) with the demo data, served by `command` + port."""
+@contextmanager
+def serving(tmp_path, command: list[str]) -> Iterator[str]:
+    """The embedded default (no DATABASE_URL, no REDIS_URL) with the demo data, served by `command` + port;
+    yields its host:port."""
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
     env["SQLITE_PATH"] = str(tmp_path / "db.sqlite3")
     manage = [sys.executable, "manage.py"]
@@ -47,26 +51,28 @@ def serve(tmp_path, command: list[str]):
     else:
         server.kill()
         pytest.fail(f"the server did not start: {server.stdout.read().decode()}")
-    return server, f"127.0.0.1:{port}"
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 @pytest.fixture
 def embedded_server(tmp_path):
-    daphne = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "chatsite.asgi:application", "-p"]
-    server, address = serve(tmp_path, daphne)
-    yield address
-    server.terminate()
-    server.wait(timeout=10)
+    with serving(
+        tmp_path, [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "chatsite.asgi:application", "-p"]
+    ) as at:
+        yield at
 
 
 @pytest.fixture
 def uvicorn_server(tmp_path):
     """The production server (README), on the embedded setup."""
-    uvicorn = [sys.executable, "-m", "uvicorn", "chatsite.asgi:application", "--no-access-log", "--port"]
-    server, address = serve(tmp_path, uvicorn)
-    yield address
-    server.terminate()
-    server.wait(timeout=10)
+    with serving(
+        tmp_path, [sys.executable, "-m", "uvicorn", "chatsite.asgi:application", "--no-access-log", "--port"]
+    ) as at:
+        yield at
 
 
 def sign_in(base: str, username: str) -> str:

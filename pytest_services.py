@@ -40,6 +40,9 @@ os.environ["CONN_MAX_AGE"] = "0"
 
 # Each run gets its own channel-layer prefix, so parallel or leftover runs on one Redis never cross.
 os.environ["CHANNEL_PREFIX"] = f"roomcast-test-{uuid.uuid4().hex[:8]}"
+# A real secret key (per run), so server processes started by tests can run with DEBUG off and still read the
+# sessions the tests make.
+os.environ.setdefault("SECRET_KEY", f"roomcast-test-{uuid.uuid4().hex}{uuid.uuid4().hex}")
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -112,7 +112,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
         # Follow everything before accepting, so nothing sent once the page sees the socket open is missed;
         # frames arriving meanwhile wait in the outbox until it opens.
         self.hub = hub.hub()
-        await self.hub.attach(self, groups)
+        try:
+            await self.hub.attach(self, groups)
+        except Exception:  # the channel layer (Redis) is down: "try again later", the page retries
+            log.warning("refusing a socket of user %s for now: the channel layer is unavailable", self.user_id)
+            await self._leave()
+            await self.accept()
+            await self.close(code=realtime.CLOSE_TRY_LATER)
+            return
         await self.accept()
         if self.closing is not None:  # closed while joining (a logout, say): now that it is accepted
             await self.close(code=self.closing)
@@ -175,7 +182,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     def _too_slow(self) -> None:
         log.warning("closing a socket of user %s: %d frames behind", self.user_id, hub.OUTBOX_LIMIT)
-        self.close_soon(realtime.CLOSE_TOO_SLOW)
+        self.close_soon(realtime.CLOSE_TRY_LATER)
 
     # ---- presence --------------------------------------------------------------------------------------
 
@@ -269,7 +276,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
         room_id = self._room()
         self.last_typing = time.monotonic()
         frame = services.typing_frame(self.user, room_id)
-        await realtime.publish(realtime.viewers_group(room_id), frame, skip_user=self.user_id)
+        try:
+            await realtime.publish(realtime.viewers_group(room_id), frame, skip_user=self.user_id)
+        except Exception:  # best effort: during a layer outage the page already says live updates are off
+            log.warning("typing notice of user %s not sent: the channel layer is unavailable", self.user_id)
         return ""
 
     async def on_read(self, data: dict) -> str:

@@ -7,11 +7,14 @@ hub hands the ready frame to its local sockets in a plain loop. Each socket writ
 outbox, so a stalled client cannot hold up the room or pile up memory (see `Outbox`).
 
 Housekeeping is per hub too: a few Redis pipelines refresh the presence entries of every local socket, and
-sockets that only listen are re-authorized one at a time in the background. With Redis, the layer is
-channels-redis's pub/sub one: a group send is one PUBLISH, and nothing is kept for a worker that was
-disconnected. When housekeeping finds Redis unreachable, the hub waits for it and then sends its pages to
-reconnect and catch up from the database; a blip between two rounds goes unnoticed (pages still recover at
-their next gap or reconnect).
+sockets that only listen are re-authorized one at a time in the background.
+
+Outages: with Redis, the layer is channels-redis's pub/sub one. A group send is one PUBLISH, and nothing is
+kept for a worker whose subscription connection was down; redis-py then reconnects and resubscribes without
+a word. So the hub watches (see `_watch_subscription`): when that connection comes back, every local page is
+sent to reconnect (1012) and catches up from the database. While the layer fails (a send, a probe every
+WATCH seconds), pages show an outage notice, sends are still saved, and what the hub could not send waits
+and goes out, in order, once the layer answers again.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Protocol
 
 from channels.layers import get_channel_layer
 
-from . import presence, realtime
+from . import presence, realtime, services
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +37,9 @@ OUTBOX_LIMIT = 256  # frames waiting for one socket; beyond it the client is too
 GROUP_REFRESH = 3600.0  # seconds: re-join groups well before a layer forgets them (the in-memory one's group_expiry)
 LISTEN_RECHECK = 300.0  # seconds between re-authorizations of a socket that sends nothing
 RETRY = 1.0  # seconds between checks whether the channel layer is back
+WATCH = 2.0  # seconds between checks that it still works, so an outage shows on the pages even when all is quiet
 PROBE = "hub.probe"  # sent to its own channel to check the layer works
+RELAY_BACKLOG = 10_000  # events kept for sending after an outage; past it, pages rely on their catch-up alone
 BEAT_SLICE = 100  # sockets whose presence is refreshed in one Redis pipeline
 
 
@@ -118,6 +123,8 @@ class Hub:
         self.recheck: asyncio.Task | None = None
         self.relay: realtime.Relay | None = None
         self.relaying: asyncio.Task | None = None
+        self.outage: asyncio.Task | None = None  # while the layer fails: waits for it to answer again
+        self.watching = False  # whether the layer tells us when its subscription reconnects
 
     # ---- sockets come and go ---------------------------------------------------------------------------
 
@@ -133,10 +140,11 @@ class Hub:
 
     async def _start(self) -> None:
         self.channel = await self.layer.new_channel(prefix="hub")
+        self.watching = self._watch_subscription()
         loop = asyncio.get_running_loop()
         self.relay = realtime.relay = realtime.Relay(loop)
         self.relaying = loop.create_task(self._relay(self.relay))
-        self.tasks = [loop.create_task(self._listen()), loop.create_task(self._housekeep())]
+        self.tasks = [loop.create_task(t) for t in (self._listen(), self._housekeep(), self._watch())]
 
     async def follow(self, socket: Socket, group: str) -> None:
         if socket not in self.sockets:
@@ -173,6 +181,9 @@ class Hub:
         if realtime.relay is relay:
             realtime.relay = None
         relay.queue.put_nowait(None)  # the relay sends what it holds, then ends
+        if self.outage is not None:  # ... unless the layer is down: then nobody is left to receive it anyway
+            tasks.extend([self.outage, relaying])
+            self.outage = None
         tasks = [t for t in tasks if t is not None]
         # Under the membership lock: housekeeping is not cut off halfway through leaving a group, and a new
         # hub's joins come after these leaves.
@@ -197,7 +208,8 @@ class Hub:
                 raise
             except Exception:
                 log.exception("hub: receiving failed")
-                await self._recover()
+                self._outage_began()
+                await self._back()
                 continue
             try:
                 self.dispatch(event)
@@ -205,13 +217,21 @@ class Hub:
                 log.exception("hub: could not deliver %r", event.get("type"))
 
     async def _relay(self, relay: realtime.Relay) -> None:
-        """Send what synchronous code handed over (realtime._send), one after another, in order."""
+        """Send what synchronous code handed over (realtime._send), one after another, in order. What fails
+        is sent again once the layer is back: a message saved during an outage must still reach the pages of
+        other workers, which have no other way to learn of it."""
         while (item := await relay.queue.get()) is not None:
             group, event = item
-            try:
-                await self.layer.group_send(group, event)
-            except Exception:  # pages that miss it catch up on their next reconnect or gap
-                log.exception("hub: could not send to %s", group)
+            while True:
+                try:
+                    await self.layer.group_send(group, event)
+                    break
+                except Exception as error:
+                    log.warning("hub: could not send to %s (%s); trying again once the layer is back", group, error)
+                    self._outage_began()
+                    await self._back()
+                    if relay.queue.qsize() > RELAY_BACKLOG:
+                        break  # too much to replay: the pages' reconnect and catch-up bring it
 
     def dispatch(self, event: dict) -> None:
         members = self.followers.get(event.get("group", ""))
@@ -237,19 +257,60 @@ class Hub:
         except Exception:
             return False
 
-    async def _recover(self) -> None:
-        """After an outage of the layer (Redis), frames sent meanwhile never arrive, and pub/sub says nothing:
-        wait until it answers again, then send every local page to reconnect, which catches it up from the
-        database."""
-        if await self._layer_works():
-            return  # not an outage
-        log.warning("hub: the channel layer is unavailable; pages will reconnect and catch up once it is back")
-        while True:
+    def _watch_subscription(self) -> bool:
+        """Ask to hear when the pub/sub layer's subscription connection comes back after a drop: redis-py calls
+        a connection's connect callbacks on every reconnect (after its own, which resubscribes). Whatever was
+        published while it was down is lost, so that is when the local pages must catch up. channels-redis
+        4.3 has no hook of its own for this (its on_reconnect is never called). False for other layers."""
+        loop_layer = getattr(self.layer, "_get_layer", None)
+        shards = getattr(loop_layer(), "_shards", []) if loop_layer else []
+        connections = [getattr(shard._pubsub, "connection", None) for shard in shards]
+        for connection in filter(None, connections):
+            connection.register_connect_callback(self._resubscribed)
+        return any(connections)
+
+    def _resubscribed(self, connection) -> None:
+        log.warning("hub: the channel layer's subscription reconnected; pages reconnect to catch up")
+        self._send_pages_to_catch_up()
+
+    def _send_pages_to_catch_up(self) -> None:
+        for socket in list(self.sockets):
+            socket.close_soon(realtime.CLOSE_RECONNECT)
+
+    def _outage_began(self) -> None:
+        """The layer failed: say so on every local page (sends still work: they are saved, and delivered
+        later), and wait for it to answer again."""
+        if self.outage is not None or self.channel is None:
+            return
+        log.warning("hub: the channel layer is unavailable; pages are told, and catch up once it is back")
+        self._tell_pages(services.render_partial("outage_frame", {"down": True}))
+        self.outage = asyncio.get_running_loop().create_task(self._await_recovery())
+
+    async def _await_recovery(self) -> None:
+        while True:  # polling: nothing announces that Redis is back
             await asyncio.sleep(RETRY)
             if await self._layer_works():
                 break
-        for socket in list(self.sockets):
-            socket.close_soon(realtime.CLOSE_RECONNECT)
+        log.warning("hub: the channel layer is back")
+        self.outage = None
+        self._tell_pages(services.render_partial("outage_frame", {"down": False}))
+        if not self.watching:  # no word from the layer on what it lost: assume the worst
+            self._send_pages_to_catch_up()
+
+    async def _back(self) -> None:
+        """Until the layer answers again (at once if it is not known to be down)."""
+        if self.outage is not None:
+            await asyncio.shield(self.outage)
+
+    def _tell_pages(self, frame: str) -> None:
+        for socket in self.sockets:
+            socket.outbox.put(frame)
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(WATCH)
+            if self.outage is None and not await self._layer_works():
+                self._outage_began()
 
     # ---- housekeeping ----------------------------------------------------------------------------------
 
@@ -260,7 +321,7 @@ class Hub:
                 await self._beat()
             except Exception:
                 log.exception("hub: housekeeping failed")
-                await self._recover()
+                self._outage_began()
 
     async def _beat(self) -> None:
         sockets = list(self.sockets)

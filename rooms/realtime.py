@@ -18,8 +18,9 @@ CLOSE_SIGNED_OUT = 4401
 CLOSE_FORBIDDEN = 4403
 # "Service restart": the page reconnects at once and is authorized afresh.
 CLOSE_RECONNECT = 1012
-# "Try again later": the client fell too far behind; it reconnects and catches up from the database.
-CLOSE_TOO_SLOW = 1013
+# "Try again later": the client fell too far behind, or the channel layer is down; the page reconnects (with
+# backoff) and catches up from the database.
+CLOSE_TRY_LATER = 1013
 
 # What a hub does with an event: push a frame; make a person's sockets follow a room; close sockets.
 FRAME, SUBSCRIBE, CLOSE = "hub.frame", "hub.subscribe", "hub.close"

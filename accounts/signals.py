@@ -1,8 +1,9 @@
-"""Open sockets follow the account: deactivating or deleting it, logging out or changing the password
-takes effect on them at once."""
+"""Open sockets follow the account: deactivating or deleting it, logging out (or ending a session from the
+sessions page) or changing the password takes effect on them at once."""
 
 import logging
 
+from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_out
 from django.db import transaction
@@ -55,3 +56,10 @@ def close_sockets_of_the_session(sender, request, user, **kwargs) -> None:
     # Sent before the session is flushed, so its key still names the sockets opened with it.
     if request is not None and request.session.session_key:
         _close(realtime.session_group(request.session.session_key), realtime.CLOSE_SIGNED_OUT)
+
+
+@receiver(post_delete, sender=UserSession)
+def close_sockets_of_an_ended_session(sender, instance, **kwargs) -> None:
+    # allauth ends sessions without a logout signal: "sign out other sessions" on /accounts/sessions/, a ban.
+    group = realtime.session_group(instance.session_key)
+    transaction.on_commit(lambda: _close(group, realtime.CLOSE_SIGNED_OUT))

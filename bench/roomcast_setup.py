@@ -38,7 +38,7 @@ from rooms.models import Membership, Room  # noqa: E402
 # Joining through services.join() sends a "subscribe" event per user (for their open pages; there are none
 # yet). Past this many new members the same rows are bulk-inserted instead, which is what join() stores.
 JOIN_ONE_BY_ONE_MAX = 2000
-BACKEND = "django.contrib.auth.backends.ModelBackend"
+BACKEND = "accounts.backends.ModelBackend"
 
 
 def main() -> None:

@@ -329,14 +329,19 @@ def admin_page(new_context) -> Callable[[str], object]:
 
     def _admin_page(path: str = "/admin/"):
         _make_user("admin", superuser=True)
-        context = new_context()
-        context.set_default_timeout(ACTION_TIMEOUT_MS)
-        page = context.new_page()
-        page.goto(f"/admin/login/?next={path}")
-        page.get_by_label("Username").fill("admin")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        expect(page).to_have_url(re.compile(re.escape(path) + "$"))
-        return page
+        return admin_login(new_context, "admin", path)
 
     return _admin_page
+
+
+def admin_login(new_context, username: str, path: str):
+    """A fresh context where `username` (staff) logged in through the admin's own form, on `path`."""
+    context = new_context()
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
+    page = context.new_page()
+    page.goto(f"/admin/login/?next={path}")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(re.escape(path) + "$"))
+    return page

@@ -1,9 +1,29 @@
-from django.contrib import admin
-from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+"""Admin: rooms and messages, and moderation (reports, bans, mutes, locks, the log) for the Moderators group.
 
-from . import services
-from .models import Membership, Message, Room
+Every moderation action calls rooms.moderation, which checks the permission, logs it and updates open pages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+
+from . import moderation, services
+from .models import Ban, Membership, Message, ModerationLog, Mute, Report, Room
+
+
+def excerpt(text: str, length: int = 80) -> str:
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 class MembershipInline(admin.TabularInline):
@@ -25,17 +45,25 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Room)
 class RoomAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "kind", "slug", "members", "last_seq", "created_by", "created_at"]
-    list_filter = ["kind", "created_at"]
+    list_display = ["__str__", "kind", "slug", "members", "locked", "last_seq", "created_by", "created_at"]
+    list_filter = ["kind", "locked", "created_at"]
     search_fields = ["name", "slug", "description", "memberships__user__username"]
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["direct_key", "last_seq", "last_message_at", "created_at"]
     inlines = [MembershipInline]
+    actions = ["lock_rooms", "unlock_rooms"]
+
+    def view_on_site(self, room: Room) -> str | None:
+        # A direct conversation has no address of its own: each of its two people reaches it by the other's name.
+        return None if room.is_direct else room.get_absolute_url()
 
     def get_readonly_fields(self, request: HttpRequest, obj: Room | None = None) -> list[str]:
         # Kind is chosen once; a direct conversation is defined by its two people, not by editable fields.
         if obj and obj.is_direct:
             return [f.name for f in Room._meta.fields]
+        # Moderators (change_room is theirs for locking) lock and unlock; the rest of a room is the site's.
+        if obj and not request.user.is_superuser:
+            return [f.name for f in Room._meta.fields if f.name != "locked"]
         return [*self.readonly_fields, "kind"] if obj else self.readonly_fields
 
     def get_prepopulated_fields(self, request: HttpRequest, obj: Room | None = None) -> dict:
@@ -47,6 +75,30 @@ class RoomAdmin(admin.ModelAdmin):
     @admin.display(ordering="member_count")
     def members(self, room: Room) -> int:
         return room.member_count
+
+    def save_model(self, request: HttpRequest, obj: Room, form: forms.ModelForm, change: bool) -> None:
+        # Ticking "locked" is a moderation action like the list's: logged, and live on the room's pages.
+        if "locked" not in form.changed_data:
+            super().save_model(request, obj, form, change)
+            return
+        wanted = obj.locked
+        obj.locked = not wanted if change else False
+        super().save_model(request, obj, form, change)
+        moderation.set_locked(request.user, obj, wanted)
+
+    @admin.action(description="Lock selected rooms (read-only for all but moderators)", permissions=["change"])
+    def lock_rooms(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
+        self._set_locked(request, queryset, True)
+
+    @admin.action(description="Unlock selected rooms", permissions=["change"])
+    def unlock_rooms(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
+        self._set_locked(request, queryset, False)
+
+    def _set_locked(self, request: HttpRequest, queryset: QuerySet[Room], locked: bool) -> None:
+        changed = sum(moderation.set_locked(request.user, room, locked) for room in queryset.filter(kind="open"))
+        if skipped := queryset.exclude(kind="open").count():
+            self.message_user(request, f"{plural(skipped, 'direct conversation')} skipped.", messages.WARNING)
+        self.message_user(request, f"{plural(changed, 'room')} {'locked' if locked else 'unlocked'}.")
 
 
 class RemovedFilter(admin.SimpleListFilter):
@@ -65,15 +117,21 @@ class RemovedFilter(admin.SimpleListFilter):
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
     list_display = ["excerpt", "author", "room", "created_at", "removed"]
-    list_filter = [RemovedFilter, "room__kind", "created_at"]
+    list_filter = [RemovedFilter, "created_at"]
     search_fields = ["body", "author__username", "room__name"]
     list_select_related = ["author", "room"]
     readonly_fields = ["room", "author", "body", "seq", "client_id", "created_at", "deleted_at", "deleted_by"]
     date_hierarchy = "created_at"
+    actions = ["remove_all_by_author"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Message]:
+        # Privacy: direct messages are between their two people. Moderators read one only when one of them
+        # reports it (the report queue shows it, in context).
+        return super().get_queryset(request).filter(room__kind=Room.Kind.OPEN)
 
     @admin.display(description="message")
     def excerpt(self, message: Message) -> str:
-        return message.body if len(message.body) <= 80 else message.body[:79] + "…"
+        return excerpt(message.body)
 
     @admin.display(boolean=True, ordering="deleted_at")
     def removed(self, message: Message) -> bool:
@@ -85,7 +143,316 @@ class MessageAdmin(admin.ModelAdmin):
 
     # "Delete" removes the message from every open screen at once and keeps the row for the record.
     def delete_model(self, request: HttpRequest, obj: Message) -> None:
-        services.delete_messages(Message.objects.filter(pk=obj.pk), by=request.user)
+        moderation.remove_messages(request.user, Message.objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
-        services.delete_messages(queryset, by=request.user)
+        moderation.remove_messages(request.user, queryset)
+
+    def get_deleted_objects(self, objs, request: HttpRequest):
+        # Nothing is deleted with a message (it is only hidden), so there is nothing else to list or permit.
+        objs = list(objs)
+        return [str(m) for m in objs], {self.opts.verbose_name_plural: len(objs)}, set(), []
+
+    @admin.action(description="Remove all messages by this author in this room", permissions=["delete"])
+    def remove_all_by_author(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
+        pairs = {(m.author_id, m.room_id): m for m in queryset.select_related("author", "room")}.values()
+        removed = sum(len(moderation.remove_all_by(request.user, m.author, m.room)) for m in pairs)
+        self.message_user(request, f"{plural(removed, 'message')} removed.")
+
+
+# ---- moderation ----------------------------------------------------------------------------------------
+
+
+class OpenFilter(admin.SimpleListFilter):
+    """Open or dealt with: for reports (resolved_at) and bans or mutes (still in force)."""
+
+    title = "status"
+    parameter_name = "status"
+    options = {"open": "Open", "closed": "Resolved"}
+
+    def lookups(self, request, model_admin):
+        return list(self.options.items())
+
+    def queryset(self, request, queryset):
+        if self.value() in self.options:
+            return self.filter(queryset, self.value() == "open")
+        return queryset
+
+    def filter(self, queryset: QuerySet, open_: bool) -> QuerySet:
+        return queryset.filter(resolved_at__isnull=open_)
+
+
+class BanStatusFilter(OpenFilter):
+    options = {"open": "In force", "closed": "Ended"}
+
+    def filter(self, queryset: QuerySet, open_: bool) -> QuerySet:
+        active = Ban.objects.active().values("pk")
+        return queryset.filter(pk__in=active) if open_ else queryset.exclude(pk__in=active)
+
+
+class MuteStatusFilter(OpenFilter):
+    options = {"open": "In force", "closed": "Ended"}
+
+    def filter(self, queryset: QuerySet, open_: bool) -> QuerySet:
+        return queryset.filter(until__gt=timezone.now()) if open_ else queryset.filter(until__lte=timezone.now())
+
+
+BAN_CHOICES = [("", "until lifted"), ("1", "1 day"), ("7", "7 days"), ("30", "30 days")]
+
+
+@admin.register(Report)
+class ReportAdmin(admin.ModelAdmin):
+    """The report queue: open reports first; each action applies to the reported message (or its author) and
+    resolves every open report about it."""
+
+    list_display = [
+        "message_excerpt", "author", "room", "reports_on_message", "reporter", "reason", "created_at", "status",
+    ]  # fmt: skip
+    list_display_links = ["message_excerpt"]
+    list_filter = [OpenFilter, "resolution", "message__room__kind", "created_at"]
+    search_fields = ["reason", "message__body", "message__author__username", "reporter__username"]
+    list_select_related = ["message__author", "message__room", "reporter", "resolved_by"]
+    fields = ["message_excerpt", "author", "room", "reporter", "reason", "created_at", "status", "resolved_by"]
+    readonly_fields = fields
+    actions = ["remove_message", "remove_all_by_author", "mute_author", "ban_author", "dismiss"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Report]:
+        per_message = (
+            Report.objects.filter(message=OuterRef("message")).order_by().values("message").annotate(n=Count("pk"))
+        )
+        return super().get_queryset(request).annotate(message_reports=Subquery(per_message.values("n")))
+
+    def get_ordering(self, request: HttpRequest) -> list:
+        return [F("resolved_at").desc(nulls_first=True), "-created_at"]  # open ones (no resolved_at) first
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # reports come from chat
+
+    def has_delete_permission(self, request: HttpRequest, obj: Report | None = None) -> bool:
+        return False  # the record
+
+    # Each list action and button needs the permission of what it does, on top of changing the report.
+    def has_remove_permission(self, request: HttpRequest) -> bool:
+        return self.has_change_permission(request) and request.user.has_perm("rooms.delete_message")
+
+    def has_mute_permission(self, request: HttpRequest) -> bool:
+        return self.has_change_permission(request) and request.user.has_perm("rooms.add_mute")
+
+    def has_ban_permission(self, request: HttpRequest) -> bool:
+        return self.has_change_permission(request) and request.user.has_perm("rooms.add_ban")
+
+    @admin.display(description="message")
+    def message_excerpt(self, report: Report) -> str:
+        return excerpt(report.message.body) + (" (removed)" if report.message.is_deleted else "")
+
+    @admin.display(description="author", ordering="message__author__username")
+    def author(self, report: Report):
+        return report.message.author
+
+    @admin.display(ordering="message__room")
+    def room(self, report: Report) -> Room:
+        return report.message.room
+
+    @admin.display(description="reports on this message")
+    def reports_on_message(self, report: Report) -> int:
+        return report.message_reports
+
+    @admin.display(ordering="resolved_at")
+    def status(self, report: Report) -> str:
+        return "Open" if report.is_open else f"{report.get_resolution_display()} ({report.resolved_at:%Y-%m-%d %H:%M})"
+
+    # ---- acting: list actions, and buttons on the report's page ------------------------------------------
+
+    @admin.action(description="Remove message", permissions=["remove"])
+    def remove_message(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
+        self._act(request, queryset, "remove")
+
+    @admin.action(description="Remove all by author in this room", permissions=["remove"])
+    def remove_all_by_author(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
+        self._act(request, queryset, "remove_all")
+
+    @admin.action(description="Mute author in this room for 24 h", permissions=["mute"])
+    def mute_author(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
+        self._act(request, queryset, "mute")
+
+    @admin.action(description="Ban author (until lifted)", permissions=["ban"])
+    def ban_author(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
+        self._act(request, queryset, "ban")
+
+    @admin.action(description="Dismiss", permissions=["change"])
+    def dismiss(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
+        self._act(request, queryset, "dismiss")
+
+    def _act(self, request: HttpRequest, reports, action: str, note: str = "", ban_until=None) -> bool:
+        reports = list(reports.select_related("message__author", "message__room"))
+        try:
+            count = moderation.act_on_reports(request.user, reports, action, note, ban_until)
+        except services.ChatError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return False
+        label = moderation.QUEUE_ACTIONS[action][0]
+        self.message_user(request, f"{label}: done for {plural(count, 'reported message')}.", messages.SUCCESS)
+        return True
+
+    def _allowed_actions(self, request: HttpRequest) -> list[tuple[str, str]]:
+        return [
+            (name, label)
+            for name, (label, permission, _) in moderation.QUEUE_ACTIONS.items()
+            if request.user.has_perm(permission)
+        ]
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
+        report = self.get_object(request, object_id)
+        extra = {"title": "Report"}
+        if report is not None:
+            extra |= {
+                "report_context": moderation.report_context(report),
+                "queue_actions": self._allowed_actions(request) if self.has_change_permission(request, report) else [],
+                "can_ban": request.user.has_perm("rooms.add_ban"),
+                "ban_choices": BAN_CHOICES,
+            }
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    def save_model(self, request: HttpRequest, obj: Report, form: forms.ModelForm, change: bool) -> None:
+        pass  # nothing on the page is editable; its buttons act through response_change
+
+    def response_change(self, request: HttpRequest, obj: Report) -> HttpResponse:
+        action = next((name for name in moderation.QUEUE_ACTIONS if f"_{name}" in request.POST), None)
+        if action is None:
+            return super().response_change(request, obj)
+        days = request.POST.get("ban_days", "")
+        until = timezone.now() + dt.timedelta(days=int(days)) if days in {"1", "7", "30"} else None
+        note = request.POST.get("note", "").strip()[:500]
+        if self._act(request, Report.objects.filter(pk=obj.pk), action, note, until):
+            return HttpResponseRedirect(reverse("admin:rooms_report_changelist"))  # back to the queue
+        return HttpResponseRedirect(request.path)
+
+
+class BanForm(forms.ModelForm):
+    actor = None  # the moderator, set by BanAdmin.get_form
+
+    class Meta:
+        model = Ban
+        fields = ["user", "reason", "until"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("user") and (problem := moderation.ban_problem(self.actor, data["user"], data.get("until"))):
+            raise forms.ValidationError(problem)
+        return data
+
+
+@admin.register(Ban)
+class BanAdmin(admin.ModelAdmin):
+    """Bans are made here (or from a report) and lifted by the action; a ban's row is never edited."""
+
+    form = BanForm
+    list_display = ["user", "in_force", "until", "reason", "created_by", "created_at", "lifted_by", "lifted_at"]
+    list_filter = [BanStatusFilter, "created_at"]
+    search_fields = ["user__username", "reason"]
+    list_select_related = ["user", "created_by", "lifted_by"]
+    autocomplete_fields = ["user"]
+    actions = ["lift"]
+
+    def get_form(self, request: HttpRequest, obj: Ban | None = None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        return type(form.__name__, (form,), {"actor": request.user})
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Ban | None = None) -> list[str]:
+        if obj is None:
+            return []
+        return ["user", "reason", "until", "created_by", "created_at", "lifted_by", "lifted_at"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Ban | None = None) -> bool:
+        return False  # the record; lifting ends a ban
+
+    @admin.display(boolean=True, description="in force")
+    def in_force(self, ban: Ban) -> bool:
+        return ban.is_active
+
+    def save_model(self, request: HttpRequest, obj: Ban, form: forms.ModelForm, change: bool) -> None:
+        if change:
+            return  # nothing is editable once made
+        made = moderation.ban(request.user, obj.user, obj.reason, obj.until)
+        obj.pk, obj.created_at, obj.created_by = made.pk, made.created_at, made.created_by
+
+    @admin.action(description="Lift ban", permissions=["change"])
+    def lift(self, request: HttpRequest, queryset: QuerySet[Ban]) -> None:
+        lifted = moderation.lift_bans(request.user, queryset)
+        self.message_user(request, f"{plural(lifted, 'ban')} lifted.")
+
+
+class MuteForm(forms.ModelForm):
+    class Meta:
+        model = Mute
+        fields = ["room", "user", "until", "reason"]
+
+    def clean_until(self) -> dt.datetime:
+        until = self.cleaned_data["until"]
+        if until <= timezone.now():
+            raise forms.ValidationError("A mute must end in the future.")
+        return until
+
+
+@admin.register(Mute)
+class MuteAdmin(admin.ModelAdmin):
+    form = MuteForm
+    list_display = ["user", "room", "in_force", "until", "reason", "created_by", "created_at"]
+    list_filter = [MuteStatusFilter, "created_at"]
+    search_fields = ["user__username", "room__name", "reason"]
+    list_select_related = ["user", "room", "created_by"]
+    autocomplete_fields = ["room", "user"]
+    actions = ["unmute"]
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
+        return {"until": timezone.now() + moderation.REPORT_MUTE, **super().get_changeform_initial_data(request)}
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Mute | None = None) -> list[str]:
+        return ["room", "user", "created_by", "created_at"] if obj else []
+
+    def get_actions(self, request: HttpRequest, action_location=admin.ActionLocation.CHANGE_LIST) -> dict:
+        actions = super().get_actions(request, action_location)
+        actions.pop("delete_selected", None)  # "Unmute" does it, logged
+        return actions
+
+    @admin.display(boolean=True, description="in force")
+    def in_force(self, mute: Mute) -> bool:
+        return mute.is_active
+
+    def save_model(self, request: HttpRequest, obj: Mute, form: forms.ModelForm, change: bool) -> None:
+        made = moderation.mute(request.user, obj.room, obj.user, obj.until, obj.reason)
+        obj.pk, obj.created_at, obj.created_by = made.pk, made.created_at, made.created_by
+
+    def delete_model(self, request: HttpRequest, obj: Mute) -> None:
+        moderation.unmute(request.user, Mute.objects.filter(pk=obj.pk))
+
+    @admin.action(description="Unmute", permissions=["delete"])
+    def unmute(self, request: HttpRequest, queryset: QuerySet[Mute]) -> None:
+        self.message_user(request, f"{plural(moderation.unmute(request.user, queryset), 'mute')} ended.")
+
+
+@admin.register(ModerationLog)
+class ModerationLogAdmin(admin.ModelAdmin):
+    """The audit trail: read-only for everyone."""
+
+    list_display = ["created_at", "actor", "action", "target_user", "room", "message_ref", "reason", "details"]
+    list_filter = ["action", ("actor", admin.RelatedOnlyFieldListFilter), "created_at"]
+    search_fields = ["reason", "details", "actor__username", "target_user__username", "room__name"]
+    list_select_related = ["actor", "target_user", "room"]
+    date_hierarchy = "created_at"
+    # The message by number only: a direct message's words stay with its report.
+    fields = ["created_at", "actor", "action", "target_user", "room", "message_ref", "reason", "details"]
+    readonly_fields = fields
+
+    @admin.display(description="message")
+    def message_ref(self, entry: ModerationLog) -> str:
+        return f"#{entry.message_id}" if entry.message_id else ""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ModerationLog | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: ModerationLog | None = None) -> bool:
+        return False

@@ -39,6 +39,8 @@ class Room(models.Model):
     last_seq = models.BigIntegerField(default=0, editable=False)
     # When the latest message was posted: the sidebar lists conversations by recent activity.
     last_message_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # A moderator made the room read-only for everyone but moderators (open rooms only).
+    locked = models.BooleanField(default=False, help_text="Read-only for everyone but moderators.")
 
     objects = RoomQuerySet.as_manager()
 
@@ -49,7 +51,8 @@ class Room(models.Model):
                 name="room_kind_fields",
                 condition=Q(kind="open", slug__isnull=False, direct_key__isnull=True)
                 | Q(kind="direct", slug__isnull=True, direct_key__isnull=False),
-            )
+            ),
+            models.CheckConstraint(name="room_lock_open_only", condition=Q(kind="open") | Q(locked=False)),
         ]
 
     def __str__(self) -> str:
@@ -124,3 +127,132 @@ class Message(models.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+
+# ---- moderation (the services are in moderation.py) ----------------------------------------------------
+
+
+class BanQuerySet(models.QuerySet["Ban"]):
+    def active(self) -> BanQuerySet:
+        """Not lifted and not yet over: the person cannot log in or connect."""
+        return self.filter(Q(until__isnull=True) | Q(until__gt=timezone.now()), lifted_at__isnull=True)
+
+
+class Ban(models.Model):
+    """A site-wide suspension. The row stays after it ends (lifted or expired), for the record."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bans")
+    reason = models.CharField(max_length=500, blank=True, help_text="Shown to the person when they try to log in.")
+    until = models.DateTimeField(null=True, blank=True, help_text="Leave empty to ban until a moderator lifts it.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    lifted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+
+    objects = BanQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Ban of {self.user}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.lifted_at is None and (self.until is None or self.until > timezone.now())
+
+
+class Mute(models.Model):
+    """Someone may read a room but not write in it until `until`. One per person and room: muting again
+    replaces it; unmuting deletes it (the moderation log keeps the record)."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="mutes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mutes")
+    until = models.DateTimeField()
+    reason = models.CharField(max_length=500, blank=True, help_text="Shown to the person when they try to write.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        # Also the index the one-statement send uses to check for a mute.
+        constraints = [models.UniqueConstraint(fields=["room", "user"], name="mute_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} muted in {self.room}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.until > timezone.now()
+
+
+class Report(models.Model):
+    """Someone asks moderators to look at a message. One per person and message: reporting again updates it."""
+
+    REASON_MAX_LENGTH = 500
+
+    class Resolution(models.TextChoices):
+        REMOVED = "removed", "Message removed"
+        REMOVED_ALL = "removed_all", "All the author's messages in the room removed"
+        MUTED = "muted", "Author muted in the room"
+        BANNED = "banned", "Author banned"
+        DISMISSED = "dismissed", "Dismissed"
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports")
+    reason = models.CharField(max_length=REASON_MAX_LENGTH)
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["message", "reporter"], name="report_unique")]
+
+    def __str__(self) -> str:
+        return f"Report by {self.reporter} on message {self.message_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+
+class ModerationLog(models.Model):
+    """Who did what to whom, when and why: written by every moderation action, in the same transaction."""
+
+    class Action(models.TextChoices):
+        REMOVE = "remove", "Removed a message"
+        REMOVE_ALL = "remove_all", "Removed all messages by a user in a room"
+        BAN = "ban", "Banned"
+        LIFT_BAN = "lift_ban", "Lifted a ban"
+        MUTE = "mute", "Muted"
+        UNMUTE = "unmute", "Unmuted"
+        LOCK = "lock", "Locked a room"
+        UNLOCK = "unlock", "Unlocked a room"
+        RESOLVE = "resolve_report", "Resolved reports"
+        DISMISS = "dismiss_report", "Dismissed reports"
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    target_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    room = models.ForeignKey(Room, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.CharField(max_length=500, blank=True)
+    details = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.actor}: {self.get_action_display()}"

@@ -7,6 +7,7 @@ direct conversations share it all; a direct room's group simply only ever holds 
 from __future__ import annotations
 
 import functools
+import itertools
 import uuid
 from collections.abc import Iterable
 from contextlib import nullcontext
@@ -20,8 +21,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 
-from . import realtime
-from .models import Membership, Message, Room
+from . import moderation, realtime
+from .models import Membership, Message, Mute, Room
 
 PARTIALS = "rooms/partials.html"
 PAGE_SIZE = 50
@@ -231,12 +232,12 @@ def _clean_body(body: str) -> str:
     return body
 
 
-def _next_change(room_id: int, **also) -> tuple[int, str]:
-    """Take the room's next change number; returns it with the room's kind. Call inside a transaction: the
-    UPDATE holds the room row until commit, so numbers follow commit order. `also` sets more room fields.
-    One statement (UPDATE ... RETURNING) rather than an update and a read."""
+def _next_change(room_id: int, count: int = 1, **also) -> tuple[int, str]:
+    """Take the room's next change number (or the next `count`: returns the last); returns it with the room's
+    kind. Call inside a transaction: the UPDATE holds the room row until commit, so numbers follow commit
+    order. `also` sets more room fields. One statement (UPDATE ... RETURNING) rather than an update and a read."""
     qn = connection.ops.quote_name
-    assignments, values = [f"{qn('last_seq')} = {qn('last_seq')} + 1"], []
+    assignments, values = [f"{qn('last_seq')} = {qn('last_seq')} + %s"], [count]
     for name, value in also.items():
         field = Room._meta.get_field(name)
         assignments.append(f"{qn(field.column)} = %s")
@@ -255,12 +256,18 @@ def post_message(user: AbstractBaseUser, room_id: int, body: str, client_id: uui
     now = timezone.now()
     try:
         stored = _store_message(user, room_id, body, client_id, now)
+        if stored is None:
+            # Refused: only now ask why (room gone, muted, locked), so a send that goes through pays nothing
+            # for it. A moderator may write in a locked room: theirs is stored on a second try.
+            if (refusal := moderation.send_refusal(user, room_id)) is not None:
+                raise refusal
+            stored = _store_message(user, room_id, body, client_id, now, moderator=moderation.is_moderator(user))
     except IntegrityError:
         # A replayed send (a reconnect resends what was not acknowledged), maybe through another socket at the
         # same moment: the unique client id stores it once, and the replay gets that message.
         return PostResult(Message.objects.get(author=user, client_id=client_id), created=False)
-    if stored is None:
-        raise ChatError("That conversation does not exist.")
+    if stored is None:  # something changed in between (a lock, a mute): say what
+        raise moderation.send_refusal(user, room_id) or ChatError("That conversation does not exist.")
     message_id, seq, kind, was_member = stored
     message = Message(
         pk=message_id, room_id=room_id, author=user, seq=seq, changed_seq=seq, body=body, client_id=client_id,
@@ -276,11 +283,12 @@ def post_message(user: AbstractBaseUser, room_id: int, body: str, client_id: uui
 
 
 def _store_message(
-    user: AbstractBaseUser, room_id: int, body: str, client_id: uuid.UUID, now
+    user: AbstractBaseUser, room_id: int, body: str, client_id: uuid.UUID, now, moderator: bool = False
 ) -> tuple[int, int, str, bool] | None:
     """Save a message under the room's next change number and move the author's read mark to it: (message id,
     seq, room kind, whether the author is a member), or None if the room is not theirs to write in (the rule
-    of RoomQuerySet.accessible_to, which the PostgreSQL statement spells out in SQL).
+    of RoomQuerySet.accessible_to, which the PostgreSQL statement spells out in SQL), they are muted there,
+    or it is locked (unless `moderator`: the caller checked).
 
     The room row is locked from taking the number until commit, so every message of a busy room passes
     through that lock. On PostgreSQL it is all one statement, so the lock is held only while the server runs
@@ -288,8 +296,9 @@ def _store_message(
     fan-out), and that wait capped a room at about 250 messages a second. Other databases (SQLite, the
     single-process embedded setup) take the same steps one by one."""
     if connection.vendor == "postgresql":
-        return _store_message_in_one_statement(user, room_id, body, client_id, now)
-    if accessible_room(user, room_id) is None:
+        return _store_message_in_one_statement(user, room_id, body, client_id, now, moderator)
+    room = accessible_room(user, room_id)
+    if room is None or (room.locked and not moderator) or room.mutes.filter(user=user, until__gt=now).exists():
         return None
     with transaction.atomic():
         seq, kind = _next_change(room_id, last_message_at=now)
@@ -304,12 +313,17 @@ def _store_message(
 @functools.cache
 def _one_statement_sql() -> str:
     """Built once: it runs for every message."""
-    rooms, messages, members = (connection.ops.quote_name(m._meta.db_table) for m in (Room, Message, Membership))
+    rooms, messages, members, mutes = (
+        connection.ops.quote_name(m._meta.db_table) for m in (Room, Message, Membership, Mute)
+    )
     return f"""
         WITH room AS (
             UPDATE {rooms} SET last_seq = last_seq + 1, last_message_at = %(now)s
             WHERE id = %(room)s AND (kind = %(open)s
                 OR EXISTS (SELECT 1 FROM {members} WHERE room_id = %(room)s AND user_id = %(user)s))
+                AND (NOT locked OR %(moderator)s)
+                AND NOT EXISTS (
+                    SELECT 1 FROM {mutes} WHERE room_id = %(room)s AND user_id = %(user)s AND until > %(now)s)
             RETURNING id, last_seq, kind
         ), message AS (
             INSERT INTO {messages} (room_id, author_id, seq, changed_seq, body, client_id, created_at)
@@ -324,9 +338,12 @@ def _one_statement_sql() -> str:
 
 
 def _store_message_in_one_statement(
-    user: AbstractBaseUser, room_id: int, body: str, client_id: uuid.UUID, now
+    user: AbstractBaseUser, room_id: int, body: str, client_id: uuid.UUID, now, moderator: bool
 ) -> tuple[int, int, str, bool] | None:
-    params = {"now": now, "room": room_id, "open": Room.Kind.OPEN, "user": user.pk, "body": body, "client": client_id}
+    params = {
+        "now": now, "room": room_id, "open": Room.Kind.OPEN, "user": user.pk, "body": body, "client": client_id,
+        "moderator": moderator,
+    }  # fmt: skip
     # Autocommit makes the statement its own transaction. Inside a caller's transaction, a savepoint keeps a
     # replayed client id (an IntegrityError) from breaking it.
     with transaction.atomic() if connection.in_atomic_block else nullcontext(), connection.cursor() as cursor:
@@ -341,7 +358,7 @@ def _own_message(user: AbstractBaseUser, message_id: object, *, moderator_may: b
         raise ChatError("That message no longer exists.") from None
     if accessible_room(user, message.room_id) is None:
         raise ChatError("That message no longer exists.")
-    if message.author_id != user.pk and not (moderator_may and user.has_perm("rooms.delete_message")):
+    if message.author_id != user.pk and not (moderator_may and moderation.is_moderator(user)):
         raise ChatError("You can only change your own messages.")
     return message
 
@@ -350,6 +367,7 @@ def edit_message(user: AbstractBaseUser, message_id: object, body: str) -> Messa
     body = _clean_body(body)
     with transaction.atomic():
         message = _own_message(user, message_id, moderator_may=False)
+        moderation.check_can_write(user, message.room)
         if message.body == body:
             return message
         message.body = body
@@ -363,21 +381,28 @@ def edit_message(user: AbstractBaseUser, message_id: object, body: str) -> Messa
 def delete_message(user: AbstractBaseUser, message_id: object) -> Message:
     """The author, or a moderator (rooms.delete_message permission), removes a message from every screen."""
     message = _own_message(user, message_id, moderator_may=True)
-    delete_messages(Message.objects.filter(pk=message.pk), by=user)
+    doomed = Message.objects.filter(pk=message.pk)
+    if message.author_id == user.pk:
+        delete_messages(doomed, by=user)
+    else:  # a moderator's removal: logged, and the reports about it resolved
+        moderation.remove_messages(user, doomed)
     return message
 
 
-def delete_messages(messages: QuerySet[Message], by: AbstractBaseUser) -> int:
-    """Hide messages everywhere at once; the rows stay, marked, for the record."""
+def delete_messages(messages: QuerySet[Message], by: AbstractBaseUser) -> list[Message]:
+    """Hide messages everywhere at once; the rows stay, marked, for the record. Each room's pages get one frame
+    with all its tombstones. Returns the messages removed (those not already gone)."""
     with transaction.atomic():
-        doomed = list(messages.visible().select_related("room", "author").select_for_update(of=("self",)))
+        doomed = list(messages.visible().select_for_update(of=("self",)).order_by("room_id", "seq"))
         now = timezone.now()
-        for message in doomed:
-            message.deleted_at, message.deleted_by = now, by
-            message.changed_seq, _ = _next_change(message.room_id)
-            message.save(update_fields=["deleted_at", "deleted_by", "changed_seq"])
-        transaction.on_commit(lambda: [broadcast(m) for m in doomed], robust=True)
-    return len(doomed)
+        for room_id, group in itertools.groupby(doomed, key=lambda m: m.room_id):
+            in_room = list(group)
+            last, _ = _next_change(room_id, count=len(in_room))  # one UPDATE per room, however many
+            for number, message in enumerate(in_room, start=last - len(in_room) + 1):
+                message.deleted_at, message.deleted_by, message.changed_seq = now, by, number
+        Message.objects.bulk_update(doomed, ["deleted_at", "deleted_by", "changed_seq"], batch_size=1000)
+        transaction.on_commit(lambda: broadcast_all(doomed), robust=True)
+    return doomed
 
 
 # ---- read state and catch-up ---------------------------------------------------------------------------
@@ -417,7 +442,9 @@ def catch_up_frame(user: AbstractBaseUser, room_id: int, after: int) -> str:
     )
     if len(changes) > CATCH_UP_LIMIT:
         return render_partial("reload_frame", {})
-    return render_partial("messages_frame", {"room_id": room.pk, "messages": changes, "upto": room.last_seq})
+    frame = render_partial("messages_frame", {"room_id": room.pk, "messages": changes, "upto": room.last_seq})
+    # The room's lock as it is now: a page that was away when it changed shows it right.
+    return frame + moderation.room_state_frame(room)
 
 
 # ---- rendering and fan-out -----------------------------------------------------------------------------
@@ -431,6 +458,20 @@ def broadcast(message: Message) -> None:
     """One frame, rendered once, to the room's group: new, edited and deleted messages alike."""
     frame = render_partial("messages_frame", {"room_id": message.room_id, "messages": [message]})
     realtime.send_frames({realtime.room_group(message.room_id): frame})
+
+
+def broadcast_all(messages: list[Message]) -> None:
+    """A bulk change (a moderator removing many messages): one frame per room with all of that room's
+    messages, in change order, instead of one per message."""
+    by_room: dict[int, list[Message]] = {}
+    for message in sorted(messages, key=lambda m: m.changed_seq):
+        by_room.setdefault(message.room_id, []).append(message)
+    realtime.send_frames(
+        {
+            realtime.room_group(room_id): render_partial("messages_frame", {"room_id": room_id, "messages": changed})
+            for room_id, changed in by_room.items()
+        }
+    )
 
 
 def typing_frame(user: AbstractBaseUser, room_id: int) -> str:

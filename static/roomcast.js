@@ -417,6 +417,49 @@
     input.focus();
   });
 
+  // ---- report (a locked room needs no script: the server's #room-state fragment and CSS do it) -------
+
+  document.addEventListener("click", (evt) => {
+    const button = evt.target.closest(".message .flag button.report");
+    if (!button) return;
+    const article = button.closest(".message");
+    if (article.querySelector("form.report")) return;
+    const form = document.createElement("form");
+    form.className = "report";
+    form.innerHTML =
+      '<textarea name="reason" rows="2" maxlength="500" required aria-label="Why are you reporting this message?" placeholder="What is wrong with this message? Moderators will see it."></textarea><button type="submit">Report</button> <button type="button" class="link cancel">Cancel</button><p class="report-note" role="status"></p>';
+    const input = form.elements.reason;
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      if (!input.value.trim()) return;
+      form.classList.remove("failed");
+      form.querySelector(".report-note").textContent = "Sending…";
+      form.dataset.request = `report-${uuid4()}`;
+      const messageId = Number(article.id.replace("msg-", ""));
+      wsSend({ action: "report", message_id: messageId, reason: input.value, client_id: form.dataset.request });
+    });
+    form.querySelector(".cancel").addEventListener("click", () => form.remove());
+    input.addEventListener("keydown", (e) => e.key === "Escape" && form.remove());
+    article.append(form);
+    input.focus();
+  });
+
+  // The answer to a report belongs in its form (which keeps the reason if it was refused), not the composer.
+  document.addEventListener("htmx:oobBeforeSwap", (evt) => {
+    if (evt.detail.target.id !== "composer-status") return;
+    const reply = evt.detail.fragment.querySelector?.("[data-client-id^='report-']");
+    const form = reply && document.querySelector(`form.report[data-request="${CSS.escape(reply.dataset.clientId)}"]`);
+    if (!form) return;
+    evt.detail.shouldSwap = false;
+    form.querySelector(".report-note").textContent = reply.textContent;
+    if (reply.dataset.ok === "1") {
+      form.classList.add("done");
+      setTimeout(() => form.remove(), 4000);
+    } else {
+      form.classList.add("failed");
+    }
+  });
+
   // ---- scrolling and history -------------------------------------------------------------------------
 
   function nearEnd(messages) {

@@ -1,9 +1,10 @@
-"""Demo data for a first look: two people, an admin and two rooms with a few messages."""
+"""Demo data for a first look: two people, a moderator, an admin and two rooms with a few messages."""
 
 import uuid
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -11,7 +12,9 @@ from rooms import services
 from rooms.models import Room
 
 DEMO_PASSWORD = "roomcast-demo"
-DEMO_USERS = {"alice": False, "bob": False, "admin": True}
+# name -> role: "admin" is a superuser; "mod" is staff in the Moderators group (made by a migration), so it
+# moderates in admin without being a superuser.
+DEMO_USERS = {"alice": "", "bob": "", "mod": "moderator", "admin": "admin"}
 
 
 class Command(BaseCommand):
@@ -29,13 +32,16 @@ class Command(BaseCommand):
         if others.exists() and not force:
             raise CommandError("This database has real accounts; demo data is for an empty one (use --force).")
         people = {}
-        for name, staff in DEMO_USERS.items():
+        for name, role in DEMO_USERS.items():
             user, created = User.objects.get_or_create(
-                username=name, defaults={"email": f"{name}@example.com", "is_staff": staff, "is_superuser": staff}
+                username=name,
+                defaults={"email": f"{name}@example.com", "is_staff": bool(role), "is_superuser": role == "admin"},
             )
             if created:
                 user.set_password(DEMO_PASSWORD)
                 user.save()
+                if role == "moderator":
+                    user.groups.add(Group.objects.get(name="Moderators"))
             people[name] = user
         for name, about in [("General", "Everything and anything"), ("Random", "Off-topic chatter")]:
             if not Room.objects.filter(name=name).exists():
@@ -45,4 +51,4 @@ class Command(BaseCommand):
             for author, text in [("alice", "Welcome to Roomcast!"), ("bob", "Hi alice 👋")]:
                 services.join(people[author], general)
                 services.post_message(people[author], general.pk, text, uuid.uuid4())
-        self.stdout.write(self.style.SUCCESS(f"Demo ready: log in as alice, bob or admin with {DEMO_PASSWORD!r}."))
+        self.stdout.write(self.style.SUCCESS(f"Demo ready: log in as alice, bob, mod or admin with {DEMO_PASSWORD!r}."))

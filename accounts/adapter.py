@@ -1,0 +1,22 @@
+"""allauth's hooks for Roomcast: a banned person's login attempt says why it is refused and until when."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+
+from rooms import moderation
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def authenticate(self, request: HttpRequest, **credentials: Any) -> AbstractBaseUser | None:
+        # With the right password, allauth hands back a user the backends refused (it does so to send inactive
+        # accounts to their own page): if a ban refused it, the login form shows this message instead.
+        user = super().authenticate(request, **credentials)
+        if user is not None and (ban := moderation.active_ban(user)) is not None:
+            raise ValidationError(moderation.suspension_text(ban), code="suspended")
+        return user

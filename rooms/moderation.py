@@ -1,0 +1,343 @@
+"""Moderation: removing messages, bans, mutes, locks, reports and the audit trail.
+
+Admin classes and the websocket consumer only call these. Each action checks the actor's permission, makes its
+change and writes its ModerationLog row in one transaction, and reaches open pages on commit (rendered once).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from allauth.usersessions.models import UserSession
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery
+from django.utils import timezone
+
+from . import realtime, services
+from .models import Ban, Message, ModerationLog, Mute, Report, Room
+
+Action = ModerationLog.Action
+Resolution = Report.Resolution
+
+LOCKED = "This room is locked by a moderator; you can read but not write."
+THANKS = "Thanks, a moderator will review it."
+REPORT_MUTE = dt.timedelta(hours=24)  # "Mute author in this room for 24 h" in the report queue
+CONTEXT = 3  # messages shown on each side of a reported one
+
+
+def is_moderator(user: AbstractBaseUser) -> bool:
+    """The one definition of a moderator: whoever may remove anyone's message (the Moderators group, and
+    superusers). The page shows moderator controls on the same permission (base.html's data-moderator)."""
+    return user.has_perm("rooms.delete_message")
+
+
+def _require(actor: AbstractBaseUser, permission: str) -> None:
+    # Admin checks its own permissions first; this keeps every caller of a service honest.
+    if not actor.has_perm(permission):
+        raise PermissionDenied
+
+
+def when(moment: dt.datetime) -> str:
+    """A moment as moderation messages show it, e.g. "2026-11-24 14:05 UTC"."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _log(actor: AbstractBaseUser, action: str, **fields) -> ModerationLog:
+    return ModerationLog.objects.create(actor=actor, action=action, **fields)
+
+
+# ---- removing messages ---------------------------------------------------------------------------------
+
+
+def remove_messages(actor: AbstractBaseUser, messages: QuerySet[Message], reason: str = "") -> list[Message]:
+    """A moderator removes messages from every screen (one frame per room). Removing someone else's message
+    is logged, and the open reports about it are resolved."""
+    _require(actor, "rooms.delete_message")
+    with transaction.atomic():
+        removed = services.delete_messages(messages, by=actor)
+        others = [m for m in removed if m.author_id != actor.pk]
+        ModerationLog.objects.bulk_create(
+            ModerationLog(
+                actor=actor, action=Action.REMOVE, target_user_id=m.author_id, room_id=m.room_id, message=m,
+                reason=reason,
+            )
+            for m in others
+        )  # fmt: skip
+        _resolve(actor, [m.pk for m in others], Resolution.REMOVED, reason)
+    return removed
+
+
+def remove_all_by(actor: AbstractBaseUser, author: AbstractBaseUser, room: Room, reason: str = "") -> list[Message]:
+    """Every visible message of one person in one room, gone from every screen in one frame."""
+    _require(actor, "rooms.delete_message")
+    with transaction.atomic():
+        removed = services.delete_messages(Message.objects.filter(room=room, author=author), by=actor)
+        _log(
+            actor, Action.REMOVE_ALL, target_user=author, room=room, reason=reason,
+            details=f"{len(removed)} message{'' if len(removed) == 1 else 's'} removed",
+        )  # fmt: skip
+        _resolve(actor, [m.pk for m in removed], Resolution.REMOVED_ALL, reason)
+    return removed
+
+
+# ---- bans ----------------------------------------------------------------------------------------------
+
+
+def ban_problem(actor: AbstractBaseUser, user: AbstractBaseUser, until: dt.datetime | None) -> str | None:
+    """Why this ban cannot be made, if it cannot (the admin form shows it)."""
+    if user.pk == actor.pk:
+        return "You can't ban yourself."
+    if user.is_staff and not actor.is_superuser:
+        return "Only a superuser can ban a staff member."
+    if until is not None and until <= timezone.now():
+        return "A ban must end in the future (or leave the end empty)."
+    return None
+
+
+def ban(actor: AbstractBaseUser, user: AbstractBaseUser, reason: str = "", until: dt.datetime | None = None) -> Ban:
+    """Suspend someone site-wide: their sessions end, their open pages are closed (4403), and the
+    authentication backend (accounts.backends) refuses them until the ban is lifted or runs out."""
+    _require(actor, "rooms.add_ban")
+    if problem := ban_problem(actor, user, until):
+        raise services.ChatError(problem)
+    with transaction.atomic():
+        ban = Ban.objects.create(user=user, reason=reason.strip(), until=until, created_by=actor)
+        _log(
+            actor, Action.BAN, target_user=user, reason=ban.reason,
+            details=f"until {when(until)}" if until else "until lifted",
+        )  # fmt: skip
+        # First, so the pages hear "forbidden" (4403) before their sessions' own "signed out" (accounts.signals).
+        group = realtime.user_group(user.pk)
+        transaction.on_commit(lambda: realtime.close_sockets(group, realtime.CLOSE_FORBIDDEN), robust=True)
+        # allauth records every session it logs in; end them all. Sessions it did not record (the admin's own
+        # login form) are refused anyway: the backend's get_user says no while the ban lasts.
+        for session in UserSession.objects.filter(user=user):
+            session.end()
+    return ban
+
+
+def lift_bans(actor: AbstractBaseUser, bans: QuerySet[Ban], reason: str = "") -> int:
+    """End bans that are still in force; the person can log in again (their old sessions stay ended)."""
+    _require(actor, "rooms.change_ban")
+    with transaction.atomic():
+        lifting = list(bans.active().select_related(None).select_for_update())
+        now = timezone.now()
+        for b in lifting:
+            b.lifted_at, b.lifted_by = now, actor
+        Ban.objects.bulk_update(lifting, ["lifted_at", "lifted_by"])
+        ModerationLog.objects.bulk_create(
+            ModerationLog(actor=actor, action=Action.LIFT_BAN, target_user_id=b.user_id, reason=reason) for b in lifting
+        )
+    return len(lifting)
+
+
+def active_ban(user: AbstractBaseUser) -> Ban | None:
+    """The ban in force that ends last (one without an end first)."""
+    return Ban.objects.active().filter(user=user).order_by(F("until").desc(nulls_first=True)).first()
+
+
+def suspension_text(ban: Ban) -> str:
+    end = f"until {when(ban.until)}" if ban.until else "until a moderator lifts the ban"
+    return f"Your account is suspended {end}." + (f" Reason: {ban.reason}" if ban.reason else "")
+
+
+# ---- mutes ---------------------------------------------------------------------------------------------
+
+
+def mute(actor: AbstractBaseUser, room: Room, user: AbstractBaseUser, until: dt.datetime, reason: str = "") -> Mute:
+    """Someone may read the room but not write in it until `until`; muting again replaces the end and reason."""
+    _require(actor, "rooms.add_mute")
+    if until <= timezone.now():
+        raise services.ChatError("A mute must end in the future.")
+    with transaction.atomic():
+        muted, _ = Mute.objects.update_or_create(
+            room=room,
+            user=user,
+            defaults={"until": until, "reason": reason.strip(), "created_by": actor, "created_at": timezone.now()},
+        )
+        _log(actor, Action.MUTE, target_user=user, room=room, reason=muted.reason, details=f"until {when(until)}")
+    return muted
+
+
+def unmute(actor: AbstractBaseUser, mutes: QuerySet[Mute], reason: str = "") -> int:
+    _require(actor, "rooms.delete_mute")
+    with transaction.atomic():
+        ending = list(mutes.select_related(None).select_for_update())
+        Mute.objects.filter(pk__in=[m.pk for m in ending]).delete()
+        ModerationLog.objects.bulk_create(
+            ModerationLog(
+                actor=actor, action=Action.UNMUTE, target_user_id=m.user_id, room_id=m.room_id, reason=reason,
+                details=f"was muted until {when(m.until)}",
+            )
+            for m in ending
+        )  # fmt: skip
+    return len(ending)
+
+
+def muted_text(room: Room, until: dt.datetime, reason: str) -> str:
+    where = "this conversation" if room.is_direct else f"#{room.name}"
+    return f"You are muted in {where} until {when(until)}." + (f" Reason: {reason}" if reason else "")
+
+
+# ---- what a person may write ---------------------------------------------------------------------------
+
+
+def send_refusal(user: AbstractBaseUser, room_id: int) -> services.ChatError | None:
+    """Why a send was refused (room gone or not theirs, muted, locked), in one query. Asked only after the
+    send's own statement stored nothing, so sends that go through pay nothing for it. None: nothing stands in
+    the way now (or only a lock, and this is a moderator)."""
+    mutes = Mute.objects.filter(room=OuterRef("pk"), user=user, until__gt=timezone.now())
+    room = (
+        Room.objects.accessible_to(user)
+        .filter(pk=room_id)
+        .annotate(mute_until=Subquery(mutes.values("until")[:1]), mute_reason=Subquery(mutes.values("reason")[:1]))
+        .first()
+    )
+    if room is None:
+        return services.ChatError("That conversation does not exist.")
+    if room.mute_until is not None:
+        return services.ChatError(muted_text(room, room.mute_until, room.mute_reason))
+    if room.locked and not is_moderator(user):
+        return services.ChatError(LOCKED)
+    return None
+
+
+def check_can_write(user: AbstractBaseUser, room: Room) -> None:
+    """Edits: someone muted in the room, or anyone but a moderator in a locked room, cannot change their words."""
+    muted = Mute.objects.filter(room=room, user=user, until__gt=timezone.now()).first()
+    if muted is not None:
+        raise services.ChatError(muted_text(room, muted.until, muted.reason))
+    if room.locked and not is_moderator(user):
+        raise services.ChatError(LOCKED)
+
+
+# ---- locks ---------------------------------------------------------------------------------------------
+
+
+def set_locked(actor: AbstractBaseUser, room: Room, locked: bool, reason: str = "") -> bool:
+    """Lock (read-only for all but moderators) or unlock an open room; its open pages change at once.
+    False if it already was."""
+    _require(actor, "rooms.change_room")
+    if room.is_direct:
+        raise services.ChatError("Only rooms can be locked, not direct conversations.")
+    with transaction.atomic():
+        changed = Room.objects.filter(pk=room.pk).exclude(locked=locked).update(locked=locked)
+        room.locked = locked
+        if not changed:
+            return False
+        _log(actor, Action.LOCK if locked else Action.UNLOCK, room=room, reason=reason)
+        frame = room_state_frame(room)
+        transaction.on_commit(
+            lambda: realtime.send_frames({realtime.viewers_group(room.pk): frame}), robust=True
+        )  # fmt: skip
+    return True
+
+
+def room_state_frame(room: Room) -> str:
+    """One fragment for every viewer; CSS shows or hides the composer per viewer (body[data-moderator])."""
+    return services.render_partial("room_state", {"room": room, "oob": True})
+
+
+# ---- reports -------------------------------------------------------------------------------------------
+
+
+def report_message(user: AbstractBaseUser, message_id: int, reason: str) -> Report:
+    """Anyone who can see a message (not their own) asks moderators to look at it. Reporting it again updates
+    the reason, and reopens the report if it had been dealt with."""
+    reason = reason.strip()
+    if not reason:
+        raise services.ChatError("Please say what is wrong with this message.")
+    if "\x00" in reason:
+        raise services.ChatError("The reason contains a character that cannot be sent (NUL).")
+    if len(reason) > Report.REASON_MAX_LENGTH:
+        raise services.ChatError(
+            f"The reason is too long: {len(reason):,} characters (the limit is {Report.REASON_MAX_LENGTH})."
+        )
+    message = Message.objects.visible().filter(pk=message_id).first()
+    if message is None or services.accessible_room(user, message.room_id) is None:
+        raise services.ChatError("That message no longer exists.")
+    if message.author_id == user.pk:
+        raise services.ChatError("You can't report your own message.")
+    report, _ = Report.objects.update_or_create(
+        message=message,
+        reporter=user,
+        defaults={
+            "reason": reason, "created_at": timezone.now(), "resolved_at": None, "resolved_by": None,
+            "resolution": "",
+        },
+    )  # fmt: skip
+    return report
+
+
+def _resolve(actor: AbstractBaseUser, message_ids: list[int], resolution: str, reason: str) -> int:
+    """Close the open reports about these messages, with one log row per message."""
+    reports = Report.objects.filter(message_id__in=message_ids, resolved_at__isnull=True)
+    counts = dict(reports.order_by().values("message").annotate(n=Count("pk")).values_list("message", "n"))
+    if not counts:
+        return 0
+    reports.update(resolved_at=timezone.now(), resolved_by=actor, resolution=resolution)
+    action = Action.DISMISS if resolution == Resolution.DISMISSED else Action.RESOLVE
+    label = Resolution(resolution).label
+    ModerationLog.objects.bulk_create(
+        ModerationLog(
+            actor=actor, action=action, target_user_id=m.author_id, room_id=m.room_id, message=m, reason=reason,
+            details=f"{counts[m.pk]} report{'' if counts[m.pk] == 1 else 's'}: {label}",
+        )
+        for m in Message.objects.filter(pk__in=list(counts)).only("pk", "room_id", "author_id")
+    )  # fmt: skip
+    return sum(counts.values())
+
+
+# The report queue's actions: what each is called, the permission it needs, and how it resolves the reports.
+QUEUE_ACTIONS = {
+    "remove": ("Remove message", "rooms.delete_message", Resolution.REMOVED),
+    "remove_all": ("Remove all by author in this room", "rooms.delete_message", Resolution.REMOVED_ALL),
+    "mute": ("Mute author in this room for 24 h", "rooms.add_mute", Resolution.MUTED),
+    "ban": ("Ban author", "rooms.add_ban", Resolution.BANNED),
+    "dismiss": ("Dismiss", "rooms.change_report", Resolution.DISMISSED),
+}
+
+
+def act_on_reports(
+    actor: AbstractBaseUser,
+    reports: Iterable[Report],
+    action: str,
+    note: str = "",
+    ban_until: dt.datetime | None = None,
+) -> int:
+    """One of the report queue's actions, once per reported message (or per author, or author and room), all in
+    one transaction; every open report about those messages is resolved. Returns how many messages."""
+    _, permission, resolution = QUEUE_ACTIONS[action]
+    _require(actor, "rooms.change_report")
+    _require(actor, permission)
+    messages = {r.message_id: r.message for r in reports}
+    by_author_and_room = {(m.author_id, m.room_id): m for m in messages.values()}.values()
+    with transaction.atomic():
+        if action == "remove":
+            remove_messages(actor, Message.objects.filter(pk__in=messages), note)
+        elif action == "remove_all":
+            for m in by_author_and_room:
+                remove_all_by(actor, m.author, m.room, note)
+        elif action == "mute":
+            until = timezone.now() + REPORT_MUTE
+            for m in by_author_and_room:
+                mute(actor, m.room, m.author, until, note)
+        elif action == "ban":
+            for m in {m.author_id: m for m in messages.values()}.values():
+                if active_ban(m.author) is None:
+                    ban(actor, m.author, note, ban_until)
+        # Whatever the action itself did not resolve (a message its author had removed, a dismissal).
+        _resolve(actor, list(messages), resolution, note)
+    return len(messages)
+
+
+def report_context(report: Report) -> list[Message]:
+    """The reported message with a few before and after it, oldest first (removed ones included, marked)."""
+    message = report.message
+    nearby = Message.objects.filter(room_id=message.room_id).select_related("author")
+    before = list(nearby.filter(seq__lt=message.seq).order_by("-seq")[:CONTEXT])
+    after = list(nearby.filter(seq__gt=message.seq).order_by("seq")[:CONTEXT])
+    return [*reversed(before), message, *after]

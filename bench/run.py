@@ -155,6 +155,10 @@ def roomcast_env(args: argparse.Namespace, prefix: str) -> dict:
         "CHANNEL_PREFIX": prefix,
         "DEBUG": "false",
         "SECRET_KEY": args.secret_key,
+        # The benchmark's senders go up to 80 msg/s each, its pages are read over plain HTTP on loopback.
+        "SEND_RATE": "0",
+        "CATCH_UP_RATE": "0",
+        "SECURE_SSL_REDIRECT": "false",
         "ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SETTINGS_MODULE": "roomcast_settings",  # chatsite.settings + the layer's drop log lines
         "PYTHONPATH": os.pathsep.join([str(ROOT), str(BENCH)]),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -39,16 +40,20 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # allauth.usersessions' page (/accounts/sessions/) loads its template tags
     "channels",
     "django_htmx",
     "allauth",
     "allauth.account",
+    "allauth.usersessions",  # records each login's session, so a ban can end them all
     "accounts",
     "rooms",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "chatsite.middleware.refuse_nul_in_urls",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -70,6 +75,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",  # csp_nonce, for the <script> tags
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "rooms.context_processors.sidebar",
@@ -110,18 +116,37 @@ if REDIS_URL:
         }
     }
     # allauth's rate limits live in the cache; workers must share it.
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": CHANNEL_PREFIX,
+        }
+    }
 else:
     # The only layer channel is the hub's, carrying every event for all the process's sockets: the default
     # capacity of 100 would drop events (silently) during a burst.
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 10_000}}}
 
+# Flood control per person (rooms/limits.py), kept in Redis when REDIS_URL is set, so it holds across workers.
+# Sends, edits, deletes and reports: a burst of SEND_BURST, then SEND_RATE a second. Someone chatting writes
+# a message every few seconds at most; ten at once covers a quick run of short lines and what a page sends
+# when it comes back online, while a script is held to one a second. 0 turns a limit off (the benchmark).
+SEND_BURST = int(os.environ.get("SEND_BURST", "10"))
+SEND_RATE = float(os.environ.get("SEND_RATE", "1"))
+# A page's catch-up (on every (re)connect, and when it notices a lost frame) runs the costliest query: every
+# tab of a person reconnecting at once after an outage fits in the burst; past it, catch-ups wait their turn.
+CATCH_UP_BURST = int(os.environ.get("CATCH_UP_BURST", "20"))
+CATCH_UP_RATE = float(os.environ.get("CATCH_UP_RATE", "2"))
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Django's and allauth's backends, each refusing banned people (accounts/backends.py); allauth's adapter says why.
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "accounts.backends.ModelBackend",
+    "accounts.backends.AuthenticationBackend",
 ]
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -136,6 +161,20 @@ ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = os.environ.get("ACCOUNT_EMAIL_VERIFICATION", "none")
 ACCOUNT_UNIQUE_EMAIL = True
+# allauth's rate limits, written out (its defaults) so they are reviewed here. They live in the cache: with
+# REDIS_URL that is Redis, shared by every worker. "ip" is REMOTE_ADDR: behind a proxy the ASGI server must
+# set it from X-Forwarded-For (uvicorn does, for the proxies in its --forwarded-allow-ips).
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",  # key: the username or email tried
+    "signup": "20/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+    "reauthenticate": "10/m/user",
+    "confirm_email": "1/3m/key",
+}
 # Django 6.1 mailers; development prints mail (e.g. password resets) to the console.
 MAILERS = {"default": {"BACKEND": os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")}}
 
@@ -148,9 +187,41 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
+# Content Security Policy (Django's middleware), in development too, so a violation shows there first: only
+# this site's scripts (the <script> tags carry the response's nonce), styles, images and sockets ('self'
+# covers ws:/wss: to the same host under CSP3), no plugins, no <base>, never framed.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],  # data: for the empty favicon
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+X_FRAME_OPTIONS = "DENY"  # frame-ancestors for browsers without CSP
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+
 if not DEBUG:
+    # Production is HTTPS, terminated by the proxy in front. The proxy tells the server a request came over
+    # HTTPS with X-Forwarded-Proto, which uvicorn trusts from the addresses in --forwarded-allow-ips (default
+    # 127.0.0.1); SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO makes Django read it itself instead (only
+    # behind a proxy that always sets it). Without either, SECURE_SSL_REDIRECT loops.
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    if proxy_ssl_header := os.environ.get("SECURE_PROXY_SSL_HEADER", "").strip():
+        SECURE_PROXY_SSL_HEADER = (proxy_ssl_header, "https")
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    # check --deploy suggests both; they bind every subdomain of the domain (and, for preload, browsers'
+    # built-in lists, hard to undo), which only its owner can decide: opt in with the variables above.
+    SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
 
 LOGGING = {
     "version": 1,

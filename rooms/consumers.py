@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -22,13 +23,18 @@ from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.models import AnonymousUser
 
-from . import hub, presence, realtime, services
+from . import hub, limits, moderation, presence, realtime, services
 from .models import Membership
 
 log = logging.getLogger(__name__)
 
 CLOSE_NOT_FOUND = 4404
 UNREADABLE = "That message could not be read; please try again."
+# Bytes in one text frame: a 4,000-character message fits even with every character escaped (6 bytes each).
+# Uvicorn refuses larger frames itself (--ws-max-size 65536 in the README); daphne accepts up to 1 MiB.
+MAX_FRAME = 64 * 1024
+TOO_LARGE = "That message is too large to send."
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # "\ud83d": half of a character, maybe alone
 TYPING_MIN_INTERVAL = 1.0  # seconds between typing frames from one socket, whatever the page sends
 AUTH_RECHECK = 5.0  # seconds a frame's authorization holds for the next ones (see still_signed_in)
 
@@ -45,13 +51,33 @@ def db(fn):
 def parse_frame(text_data: str | None) -> dict:
     if text_data is None:
         raise services.ChatError("This socket only takes text frames.")
+    # Before parsing: JSON's cost grows with the frame. Characters first: no encoding for the usual frame.
+    if len(text_data) > MAX_FRAME // 4 and len(text_data.encode("utf-8", "surrogatepass")) > MAX_FRAME:
+        raise services.ChatError(TOO_LARGE)
     try:
         data = json.loads(text_data)
     except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
         raise services.ChatError(UNREADABLE) from None
     if not isinstance(data, dict):
         raise services.ChatError(UNREADABLE)
+    if SURROGATE_ESCAPE.search(text_data):
+        try:
+            data = well_formed(data)
+        except RecursionError:
+            raise services.ChatError(UNREADABLE) from None
     return data
+
+
+def well_formed(value):
+    """JSON can carry half a character (a lone surrogate) that UTF-8, the database and the wire cannot: it
+    becomes U+FFFD, as a browser does when it submits such text in a form."""
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, list):
+        return [well_formed(v) for v in value]
+    if isinstance(value, dict):
+        return {well_formed(k): well_formed(v) for k, v in value.items()}
+    return value
 
 
 def field(data: dict, name: str, kind: type):
@@ -218,7 +244,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     # ---- frames from the page ----------------------------------------------------------------------------
 
-    ACTIONS = frozenset({"send", "edit", "delete", "typing", "read", "catch_up"})
+    ACTIONS = frozenset({"send", "edit", "delete", "typing", "read", "catch_up", "report"})
 
     async def still_signed_in(self, *, strict: bool) -> bool:
         """scope["user"] was fixed at connect: check the account as it is now (session ended or expired,
@@ -243,6 +269,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 raise services.ChatError(UNREADABLE)
             if action == "typing" and time.monotonic() - self.last_typing < TYPING_MIN_INTERVAL:
                 return  # throttled before it costs anything
+            await limits.check(self.user_id, action)  # flood control, before any database work
             if not await self.still_signed_in(strict=action in {"edit", "delete"}):
                 return
             reply = await getattr(self, f"on_{action}")(data)
@@ -271,6 +298,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def on_delete(self, data: dict) -> str:
         await db(services.delete_message)(self.user, field(data, "message_id", int))
         return ""
+
+    async def on_report(self, data: dict) -> str:
+        """Ask moderators to look at a message; the page shows the answer in its report form (by client id)."""
+        await db(moderation.report_message)(self.user, field(data, "message_id", int), field(data, "reason", str))
+        client_id = data.get("client_id")
+        return services.render_status(moderation.THANKS, client_id if isinstance(client_id, str) else None, ok=True)
 
     async def on_typing(self, data: dict) -> str:
         room_id = self._room()

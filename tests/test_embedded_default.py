@@ -67,8 +67,9 @@ def embedded_server(tmp_path):
 
 
 @pytest.fixture
-def uvicorn_server(tmp_path):
+def uvicorn_server(tmp_path, monkeypatch):
     """The production server (README), on the embedded setup."""
+    monkeypatch.setenv("SEND_RATE", "0")  # its stalled-client test sends 1000 messages as fast as it can
     with serving(
         tmp_path, [sys.executable, "-m", "uvicorn", "chatsite.asgi:application", "--no-access-log", "--port"]
     ) as at:

@@ -1,0 +1,146 @@
+"""Flood control per person: a burst, then a steady rate, held across every worker process.
+
+GCRA (the generic cell rate algorithm: a token bucket kept as one timestamp per person and bucket). The
+"theoretical arrival time" (TAT) moves one interval on with each action; an action is allowed while the TAT
+is less than `burst` intervals ahead of now. With Redis that is one Lua script, so one round trip, atomic,
+and on Redis's clock, which every worker shares; the embedded setup (one process) keeps the same in memory.
+
+Sends, edits, deletes and reports share the "write" bucket and are refused with a notice when it is empty.
+A page's catch-up (an expensive query) has its own lenient bucket and waits its turn instead, since a page
+whose catch-up is refused would show a stale room; only a client asking for far more is refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+import weakref
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from . import services
+
+log = logging.getLogger(__name__)
+
+WRITES = frozenset({"send", "edit", "delete", "report"})
+CATCH_UP_MAY_WAIT = 5.0  # seconds a catch-up waits for its turn before it is refused
+REDIS_TIMEOUT = 1.0  # seconds: a Redis that does not answer lets the frame through rather than stall chat
+POOL_SIZE = 20  # Redis connections per worker for flood control
+MEMORY_KEYS = 10_000  # the in-memory twin forgets full buckets once it holds this many
+
+# KEYS[1]: the bucket. ARGV: interval (ms per action), burst, the longest the action may wait (ms).
+# Returns the ms to wait before acting (0: at once), or minus the ms until a slot frees (refused: nothing
+# taken). The key expires when the bucket is full again, so idle people leave nothing behind.
+GCRA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local interval, burst, may_wait = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local tat = math.max(tonumber(redis.call('GET', KEYS[1]) or 0), now)
+local wait = tat + interval - burst * interval - now
+if wait > may_wait then
+  return -wait
+end
+redis.call('SET', KEYS[1], string.format('%d', tat + interval), 'PX', tat + interval - now)
+return math.max(wait, 0)
+"""
+
+
+@dataclass(frozen=True)
+class Bucket:
+    name: str
+    burst: int  # actions allowed at once
+    rate: float  # actions per second once the burst is spent
+    may_wait: float = 0.0  # seconds an action may wait for its turn instead of being refused
+
+
+def bucket_for(action: str) -> Bucket | None:
+    """The bucket a frame's action draws from, as configured now (None: not limited, or limits off)."""
+    if action in WRITES:
+        bucket = Bucket("write", settings.SEND_BURST, settings.SEND_RATE)
+    elif action == "catch_up":
+        bucket = Bucket("catch_up", settings.CATCH_UP_BURST, settings.CATCH_UP_RATE, CATCH_UP_MAY_WAIT)
+    else:
+        return None
+    return bucket if bucket.burst > 0 and bucket.rate > 0 else None
+
+
+class RedisStore:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._scripts: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, object] = weakref.WeakKeyDictionary()
+
+    def _script(self):
+        # redis.asyncio connections belong to one event loop; tests and workers may run several.
+        import redis.asyncio as redis
+
+        loop = asyncio.get_running_loop()
+        if loop not in self._scripts:
+            pool = redis.BlockingConnectionPool.from_url(
+                self.url,
+                max_connections=POOL_SIZE,
+                timeout=REDIS_TIMEOUT,
+                socket_timeout=REDIS_TIMEOUT,
+                socket_connect_timeout=REDIS_TIMEOUT,
+            )
+            # EVALSHA, loading the script once per Redis if it is not there yet.
+            self._scripts[loop] = redis.Redis(connection_pool=pool).register_script(GCRA)
+        return self._scripts[loop]
+
+    async def take(self, key: str, interval_ms: int, burst: int, may_wait_ms: int) -> int:
+        return int(await self._script()(keys=[key], args=[interval_ms, burst, may_wait_ms]))
+
+
+class MemoryStore:
+    """The same bucket for the embedded setup, where there is exactly one process."""
+
+    def __init__(self) -> None:
+        self._tat: dict[str, float] = {}
+
+    async def take(self, key: str, interval_ms: int, burst: int, may_wait_ms: int) -> int:
+        now = time.monotonic() * 1000
+        tat = max(self._tat.get(key, 0.0), now)
+        wait = tat + interval_ms - burst * interval_ms - now
+        if wait > may_wait_ms:
+            return -math.ceil(wait)
+        if len(self._tat) >= MEMORY_KEYS:  # a TAT in the past is a full bucket, the same as no entry
+            self._tat = {k: v for k, v in self._tat.items() if v > now}
+        self._tat[key] = tat + interval_ms
+        return max(math.ceil(wait), 0)
+
+
+store = RedisStore(settings.REDIS_URL) if settings.REDIS_URL else MemoryStore()
+_warned_at = -math.inf
+
+
+def slow_down(action: str, wait_ms: int) -> str:
+    seconds = max(1, math.ceil(wait_ms / 1000))
+    if action in {"send", "edit"}:
+        return f"You're sending messages too fast. Wait {seconds} s, then send again; your message is still in the box."
+    if action == "catch_up":
+        return f"Too many requests to catch up. Wait {seconds} s, then reload the page."
+    return f"You're doing that too fast. Wait {seconds} s, then try again."
+
+
+async def check(user_id: int, action: str) -> None:
+    """Returns once the person may go ahead (a catch-up may first wait its turn); raises ChatError, with the
+    time to wait, when they must slow down."""
+    global _warned_at
+    bucket = bucket_for(action)
+    if bucket is None:
+        return
+    key = f"{settings.CHANNEL_PREFIX}:limit:{bucket.name}:{user_id}"
+    interval_ms = max(1, round(1000 / bucket.rate))
+    try:
+        wait_ms = await store.take(key, interval_ms, bucket.burst, round(bucket.may_wait * 1000))
+    except Exception:  # Redis down or slow: chat goes on unlimited rather than failing every send
+        if time.monotonic() - _warned_at > 60:  # once a minute, not once per frame, during an outage
+            _warned_at = time.monotonic()
+            log.warning("flood control is off for now: Redis is unavailable", exc_info=True)
+        return
+    if wait_ms < 0:
+        raise services.ChatError(slow_down(action, -wait_ms))
+    if wait_ms:
+        await asyncio.sleep(wait_ms / 1000)

@@ -1,0 +1,350 @@
+"""IDOR sweep: every URL the site serves and every socket route, tried by someone without access.
+
+The sweeps walk the URL resolver and the socket routing, so a route added without being classified here
+fails them. Admin URLs follow one rule, whatever the model: signed out or not staff, the admin login;
+staff without the model's permissions, 403 or 404. For the site's own URLs the table below says what each
+one risks and how it is probed: a person reaching a conversation or a message that is not theirs gets a 404
+(signed out: the login page, which tells nothing about what exists).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from allauth.account.models import EmailAddress
+from channels.db import database_sync_to_async
+from django.apps import apps
+from django.contrib import admin
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
+
+from rooms import services
+from rooms.consumers import ChatConsumer
+from rooms.models import Membership, Message
+from rooms.routing import websocket_urlpatterns
+
+from .helpers import closed_with, drain, frames_until, make_user, open_socket
+
+SECRET = "between alice and bob only"
+
+
+@dataclass
+class World:
+    alice: object
+    bob: object
+    carol: object  # signed in, in neither the conversation nor any room of note
+    staff: object  # is_staff without a single permission
+    general: object  # an open room
+    dm: object  # alice and bob's conversation
+    secret: object  # bob's message in it
+    gone: object  # a deleted message in the open room
+    anonymous: Client
+    as_carol: Client
+    as_staff: Client
+    as_alice: Client
+
+
+@pytest.fixture
+def world(transactional_db) -> World:
+    alice, bob, carol = (make_user(n) for n in ("alice", "bob", "carol"))
+    staff = make_user("sam", is_staff=True)
+    general = services.create_room(alice, "General")
+    dm = services.direct_room(alice, bob)
+    secret = services.post_message(bob, dm.pk, SECRET, uuid.uuid4()).message
+    gone = services.post_message(alice, general.pk, "said and unsaid", uuid.uuid4()).message
+    services.delete_message(alice, gone.pk)
+    # Rows for the admin sweep to name (without one, a model's pages only say "does not exist").
+    Group.objects.create(name="Night shift")
+    EmailAddress.objects.create(user=alice, email=alice.email, primary=True, verified=True)
+    clients = []
+    for user in (carol, staff, alice):
+        client = Client()
+        client.force_login(user)
+        clients.append(client)
+    return World(alice, bob, carol, staff, general, dm, secret, gone, Client(), *clients)
+
+
+def to_login(response, login: str = "/accounts/login/") -> bool:
+    return response.status_code == 302 and response.headers["Location"].startswith(login + "?next=")
+
+
+def shows_nothing_of_the_dm(response, w: World) -> bool:
+    content = response.content.decode()
+    return SECRET not in content and f"messages-{w.dm.pk}" not in content and f'id="dm-{w.dm.pk}"' not in content
+
+
+# ---- every URL -------------------------------------------------------------------------------------------
+
+
+def url_patterns() -> list[tuple[str, str | None, URLPattern]]:
+    """(route, namespaced name, pattern) for every URL the site serves."""
+
+    def walk(patterns, prefix: str, namespace: str):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                inner = ":".join(filter(None, [namespace, p.namespace]))
+                yield from walk(p.url_patterns, prefix + str(p.pattern), inner)
+            else:
+                name = f"{namespace}:{p.name}" if namespace and p.name else p.name
+                yield prefix + str(p.pattern), name, p
+
+    return list(walk(get_resolver().url_patterns, "", ""))
+
+
+def concrete(route: str, values: dict[str, object]) -> str:
+    """The route with its parameters filled in, path converters and regex groups alike."""
+    path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: str(values[m[1]]), route)
+    path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m[1]]), path)
+    return "/" + path.replace("^", "").replace("$", "")
+
+
+# The site's own URLs (allauth's included): name -> what is checked. Each probe asserts what a person sees.
+def probe_index(w: World) -> None:
+    assert to_login(w.anonymous.get("/"))
+    assert shows_nothing_of_the_dm(w.as_carol.get("/"), w)
+
+
+def probe_people(w: World) -> None:
+    assert to_login(w.anonymous.get("/people/"))
+    assert shows_nothing_of_the_dm(w.as_carol.get("/people/"), w)
+
+
+def probe_room(w: World) -> None:
+    assert to_login(w.anonymous.get("/rooms/general/"))
+    assert w.as_carol.get("/rooms/general/").status_code == 200  # open rooms are open to everyone signed in
+    assert w.as_carol.get("/rooms/no-such-room/").status_code == 404
+    assert w.as_carol.get(f"/rooms/{w.dm.pk}/").status_code == 404  # a conversation is not a room
+
+
+def probe_history(w: World) -> None:
+    dm_history = f"/rooms/{w.dm.pk}/history/"
+    assert to_login(w.anonymous.get(dm_history, {"before": 100}))
+    for query in ({"before": 100}, {"after": 0}):
+        assert w.as_carol.get(dm_history, query).status_code == 404
+        assert w.as_staff.get(dm_history, query).status_code == 404  # staff is no one special here
+        assert SECRET in w.as_alice.get(dm_history, query).content.decode()  # hers: the probe reaches it
+    assert w.as_alice.get("/rooms/999999/history/", {"before": 1}).status_code == 404
+
+
+def probe_direct(w: World) -> None:
+    assert to_login(w.anonymous.get("/dm/bob/"))
+    # /dm/bob/ is always *your* conversation with bob: for carol, hers, never alice's.
+    page = w.as_carol.get("/dm/bob/")
+    assert page.status_code == 200 and shows_nothing_of_the_dm(page, w)
+    assert w.as_carol.get("/dm/no-such-person/").status_code == 404
+    assert SECRET in w.as_alice.get("/dm/bob/").content.decode()
+
+
+def probe_permalink(w: World) -> None:
+    link = f"/m/{w.secret.pk}/"
+    assert to_login(w.anonymous.get(link))
+    assert w.as_carol.get(link).status_code == 404
+    assert w.as_staff.get(link).status_code == 404
+    assert w.as_alice.get(link).headers["Location"] == f"/dm/bob/?around={w.secret.seq}#msg-{w.secret.pk}"
+    assert w.as_alice.get(f"/m/{w.gone.pk}/").status_code == 404  # deleted: gone for its author too
+    assert w.as_alice.get("/m/999999/").status_code == 404
+
+
+SITE: dict[str, Callable[[World], None]] = {
+    "rooms:index": probe_index,
+    "rooms:people": probe_people,
+    "rooms:room": probe_room,
+    "rooms:history": probe_history,
+    "rooms:direct": probe_direct,
+    "rooms:permalink": probe_permalink,
+}
+# allauth's pages hold nothing of anyone else: the signed-out ones are public by design (their links carry a
+# key that is checked), the rest want a login and show only the person's own account.
+PUBLIC = {
+    "account_login",
+    "account_logout",
+    "account_signup",
+    "account_inactive",
+    "account_email_verification_sent",
+    "account_confirm_email",
+    "account_confirm_login_code",
+    "account_reset_password",
+    "account_reset_password_done",
+    "account_reset_password_from_key",
+    "account_reset_password_from_key_done",
+}
+OWN_ACCOUNT = {
+    "account_email",
+    "account_change_password",
+    "account_set_password",
+    "account_reauthenticate",
+    "usersessions_list",
+}
+BOGUS = {"key": "bogus-key", "uidb36": "0"}  # parameters of allauth's emailed links
+
+
+def test_every_site_url_is_probed(world):
+    unclassified = []
+    for route, name, pattern in url_patterns():
+        if route.startswith("admin/"):
+            continue
+        if name in SITE:
+            SITE[name](world)
+        elif name in PUBLIC or name in OWN_ACCOUNT:
+            path = concrete(route, BOGUS)
+            assert resolve(path).func == pattern.callback, path
+            signed_out = world.anonymous.get(path)
+            if name in OWN_ACCOUNT:
+                assert to_login(signed_out), path
+            else:
+                assert signed_out.status_code in {200, 302, 404}, path
+            signed_in = world.as_carol.get(path)
+            assert signed_in.status_code < 500 and shows_nothing_of_the_dm(signed_in, world), path
+        else:
+            unclassified.append(f"{route} ({name})")
+    assert unclassified == [], "classify these URLs in tests/test_idor.py"
+
+
+# ---- every admin URL -------------------------------------------------------------------------------------
+
+# What staff without any permission may open: the admin's front page (which lists nothing) and their own
+# password, the admin's translations, and its login page.
+STAFF_OWN = {"admin:index", "admin:password_change", "admin:password_change_done", "admin:jsi18n", "admin:login"}
+
+
+def admin_samples(route: str, w: World) -> dict[str, object]:
+    """Parameter values for an admin URL, naming the most private object of its model (the DM, its message),
+    or any (a model without rows yet: an id that does not exist)."""
+    pk = w.dm.pk
+    for model in admin.site._registry:
+        if route.startswith(f"admin/{model._meta.app_label}/{model._meta.model_name}/"):
+            private = {"rooms.room": w.dm, "rooms.message": w.secret, "auth.user": w.alice}.get(model._meta.label_lower)
+            obj = private or model._default_manager.order_by("pk").first()
+            pk = obj.pk if obj else 1
+    rooms_ct = apps.get_model("contenttypes", "ContentType").objects.get_for_model(w.dm)
+    # Any other parameter (object_id, id, a custom view's own) names the object.
+    return defaultdict(lambda: pk, {"app_label": "rooms", "url": "no-such-page/", "content_type_id": rooms_ct.pk})
+
+
+def test_every_admin_url_refuses_whoever_lacks_the_right(world):
+    checked = 0
+    for route, name, pattern in url_patterns():
+        if not route.startswith("admin/") or name == "admin:logout":  # logout: POST only (405 to a GET)
+            continue
+        path = concrete(route, admin_samples(route, world))
+        assert resolve(path).func == pattern.callback, path
+        if name != "admin:login":
+            for client in (world.anonymous, world.as_carol):  # signed out, or signed in but not staff
+                assert to_login(client.get(path), "/admin/login/"), path
+        response = world.as_staff.get(path)
+        if name in STAFF_OWN:
+            assert response.status_code in {200, 302}, path
+            assert SECRET not in response.content.decode()
+        elif response.status_code == 302:
+            # To the front page: Django's "does not exist" (an object the admin does not show, e.g. a DM's
+            # message); elsewhere (/admin/rooms/room/<id>/ -> its change page), refused there.
+            target = response.headers["Location"]
+            assert target == "/admin/" or world.as_staff.get(target).status_code in {403, 404}, path
+        else:
+            assert response.status_code in {403, 404}, (path, response.status_code)
+        checked += 1
+    front = world.as_staff.get("/admin/").content.decode()
+    assert "have permission to view or edit anything" in front
+    # Objects the admin does show are refused by permission, not by luck.
+    for obj in (world.general, world.gone, world.alice):
+        opts = obj._meta
+        assert world.as_staff.get(f"/admin/{opts.app_label}/{opts.model_name}/{obj.pk}/change/").status_code == 403
+    assert checked > 20  # every registered model's pages were among them
+
+
+# ---- every socket route, and frames about what a person cannot see ---------------------------------------
+
+
+async def refused(user, path: str) -> int:
+    comm, connected = await open_socket(user, path)
+    assert connected  # accepted, then closed with a final code: the page does not retry
+    return await closed_with(comm)
+
+
+async def probe_socket_any_page(w: World) -> None:
+    assert await refused(None, "/ws/") == 4401
+
+
+async def probe_socket_room(w: World) -> None:
+    assert await refused(None, f"/ws/rooms/{w.general.pk}/") == 4401
+    assert await refused(w.carol, f"/ws/rooms/{w.dm.pk}/") == 4404
+    assert await refused(w.staff, f"/ws/rooms/{w.dm.pk}/") == 4404
+    assert await refused(w.carol, "/ws/rooms/999999/") == 4404
+    alice, _ = await open_socket(w.alice, f"/ws/rooms/{w.dm.pk}/")  # hers: the same route serves her
+    await alice.send_to(text_data=json.dumps({"action": "catch_up", "after": 0}))
+    await frames_until(alice, SECRET)
+    await alice.disconnect()
+
+
+SOCKETS = {"ws/": probe_socket_any_page, "ws/rooms/<int:room_id>/": probe_socket_room}
+
+
+@pytest.mark.asyncio
+@pytest.mark.redis
+async def test_every_socket_route_is_probed(world):
+    routes = [str(p.pattern) for p in websocket_urlpatterns]
+    assert set(routes) == set(SOCKETS), "classify the new socket route in tests/test_idor.py"
+    for route in routes:
+        await SOCKETS[route](world)
+
+
+# Frame actions that name a message by id, and those that act on the socket's own room only.
+ABOUT_A_MESSAGE = {"edit", "delete", "report"}
+ABOUT_ITS_ROOM = {"send", "typing", "read", "catch_up"}
+
+
+def snapshot(w: World) -> dict:
+    """Row counts of every table, and the conversation's messages and memberships as they are."""
+    counts = {m._meta.label: m._default_manager.count() for m in apps.get_models()}
+    dm_messages = list(Message.objects.filter(room=w.dm).values())
+    dm_members = list(Membership.objects.filter(room=w.dm).values())
+    return {"counts": counts, "dm": (dm_messages, dm_members)}
+
+
+@pytest.mark.asyncio
+@pytest.mark.redis
+async def test_frames_about_a_conversation_she_cannot_see_change_nothing(world, settings):
+    settings.SEND_RATE = settings.CATCH_UP_RATE = 0  # many frames at once: flood control is not under test
+    actions = ChatConsumer.ACTIONS
+    assert actions <= ABOUT_A_MESSAGE | ABOUT_ITS_ROOM, "classify the new frame action in tests/test_idor.py"
+    carol, _ = await open_socket(world.carol, f"/ws/rooms/{world.general.pk}/")
+    take = database_sync_to_async(snapshot)
+    for action in sorted(actions):
+        for message in (world.secret, world.gone):  # in a conversation not hers; deleted
+            before = await take(world)
+            frame = {
+                "action": action,
+                "message_id": message.pk,
+                "room_id": world.dm.pk,  # not a field of any frame: the socket's room is the one it opened
+                "body": "carol was here",
+                "reason": "spam",
+                "seq": 10**6,
+                "after": 0,
+                "client_id": str(uuid.uuid4()),
+            }
+            await carol.send_to(text_data=json.dumps(frame))
+            # Typing and read frames get no answer: a catch-up after the frame shows it was handled.
+            await carol.send_to(text_data=json.dumps({"action": "catch_up", "after": 10**6}))
+            replies = await frames_until(carol, 'data-upto="')
+            if action == "catch_up":  # that was its own answer; the marker's comes next
+                replies += await frames_until(carol, 'data-upto="')
+            replies += await drain(carol, quiet=0.2)
+            assert not any(SECRET in r or f"messages-{world.dm.pk}" in r for r in replies), action
+            after = await take(world)
+            assert after["dm"] == before["dm"], action  # the conversation is untouched
+            if action in ABOUT_A_MESSAGE:
+                assert "That message no longer exists." in "".join(replies), action
+                assert after["counts"] == before["counts"], action  # nothing recorded (no report either)
+            elif action == "send":  # it lands in her own room, the socket's
+                stored = await database_sync_to_async(Message.objects.filter(author=world.carol).latest)("pk")
+                assert stored.room_id == world.general.pk
+            else:
+                assert after["counts"] == before["counts"], action
+    await carol.disconnect()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -92,7 +91,7 @@ class LiveServer:
     url: str
 
 
-def _child_setup(test_db_name: str, cache_prefix: str) -> None:
+def _child_setup(test_db_name: str) -> None:
     """Runs in the server process before it serves: point it at the test database, and make it test-fast.
 
     The parent passes the test database's name: a fresh interpreter only knows the configured NAME (and
@@ -104,7 +103,6 @@ def _child_setup(test_db_name: str, cache_prefix: str) -> None:
     # The app under test keeps Django's async-safety check, whatever the test process needs (see below).
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     settings.DATABASES["default"]["NAME"] = test_db_name
-    caches = {alias: {**conf, "KEY_PREFIX": cache_prefix} for alias, conf in settings.CACHES.items()}
     override_settings(
         # A fast hasher (the default PBKDF2 costs ~0.4 s per sign-up or log-in on a small box). The
         # helpers below hash with MD5 too, so ORM-made users can log in without a slow rehash.
@@ -112,9 +110,9 @@ def _child_setup(test_db_name: str, cache_prefix: str) -> None:
             "django.contrib.auth.hashers.MD5PasswordHasher",
             "django.contrib.auth.hashers.PBKDF2PasswordHasher",
         ],
-        # allauth keeps its sign-up/log-in rate-limit counters in the cache; with REDIS_URL that cache is
-        # shared, so keep this run's counters apart from other runs on the same Redis.
-        CACHES=caches,
+        # Every browser here logs in from 127.0.0.1, dozens of times a minute: allauth's per-address limits
+        # would refuse them. tests/test_hardening.py checks the limits themselves.
+        ACCOUNT_RATE_LIMITS=False,
     ).enable()
 
 
@@ -152,7 +150,6 @@ def asgi_live_server(django_db_setup, django_db_blocker) -> Iterator[LiveServer]
     if db.vendor == "sqlite" and db.is_in_memory_db():
         raise pytest.UsageError("The e2e server needs a file or server test database, not in-memory SQLite.")
 
-    cache_prefix = os.environ.get("CHANNEL_PREFIX") or f"roomcast-e2e-{uuid.uuid4().hex[:8]}"
     with django_db_blocker.unblock():
         test_db_name = db.settings_dict["NAME"]
         # The child must not share the parent's open database sockets.
@@ -160,7 +157,7 @@ def asgi_live_server(django_db_setup, django_db_blocker) -> Iterator[LiveServer]
         process = SpawnedDaphne(
             HOST,
             partial(make_application, static_wrapper=ASGIStaticFilesHandler),
-            setup=partial(_child_setup, test_db_name, cache_prefix),
+            setup=partial(_child_setup, test_db_name),
         )
         process.start()
     try:

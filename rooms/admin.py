@@ -70,7 +70,11 @@ class RoomAdmin(admin.ModelAdmin):
         return {} if obj else self.prepopulated_fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Room]:
-        return super().get_queryset(request).select_related("created_by").annotate(member_count=Count("memberships"))
+        rooms = super().get_queryset(request).select_related("created_by").annotate(member_count=Count("memberships"))
+        rooms = rooms.order_by(*Room._meta.ordering)  # a GROUP BY drops the model's default order (autocomplete)
+        # Who talks privately with whom, when and how much is not a moderator's to browse (nor, through this
+        # queryset, the room autocomplete's): direct conversations reach them only through a report.
+        return rooms if request.user.is_superuser else rooms.filter(kind=Room.Kind.OPEN)
 
     @admin.display(ordering="member_count")
     def members(self, room: Room) -> int:

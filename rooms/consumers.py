@@ -146,6 +146,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.accept()
             await self.close(code=realtime.CLOSE_TRY_LATER)
             return
+        # The account as it is now that the socket follows its groups: a ban, logout or deactivation committed
+        # while it was joining sent its close event before this worker listened for it.
+        await self.still_signed_in(strict=True)
         await self.accept()
         if self.closing is not None:  # closed while joining (a logout, say): now that it is accepted
             await self.close(code=self.closing)
@@ -275,7 +278,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
             reply = await getattr(self, f"on_{action}")(data)
         except services.ChatError as error:
             client_id = data.get("client_id")
-            reply = services.render_status(str(error), client_id if isinstance(client_id, str) else None)
+            client_id = client_id if isinstance(client_id, str) else None
+            reply = services.render_status(str(error), client_id)
+            # A page resending what the server already stored (its acknowledgement was lost) and refused now
+            # (too fast, muted, locked since): acknowledge it, or the person would send it again as new.
+            if data.get("action", "send") == "send" and await db(services.already_stored)(self.user, client_id):
+                reply = services.render_status(client_id=client_id, ok=True)
         if reply:
             self.outbox.put(reply)
 

@@ -60,6 +60,17 @@ class Room(models.Model):
             return f"DM {self.direct_key}"
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        # The change counter and the time of the last message move only by UPDATE in SQL (services): saving a
+        # room read a moment ago (the admin's form) must not write them back, or change numbers would repeat.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in {"last_seq", "last_message_at"}
+            ]
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("rooms:room", kwargs={"slug": self.slug})
 
@@ -240,7 +251,8 @@ class ModerationLog(models.Model):
         RESOLVE = "resolve_report", "Resolved reports"
         DISMISS = "dismiss_report", "Dismissed reports"
 
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    # PROTECT: the trail must keep who acted; a moderator's account is deactivated, not deleted.
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(max_length=20, choices=Action.choices)
     target_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -337,7 +337,12 @@ def act_on_reports(
 def report_context(report: Report) -> list[Message]:
     """The reported message with a few before and after it, oldest first (removed ones included, marked)."""
     message = report.message
-    nearby = Message.objects.filter(room_id=message.room_id).select_related("author")
+    # Not what authors took back themselves: that is no longer theirs to share (the reported one stays).
+    nearby = (
+        Message.objects.filter(room_id=message.room_id)
+        .exclude(deleted_at__isnull=False, deleted_by=F("author"))
+        .select_related("author")
+    )
     before = list(nearby.filter(seq__lt=message.seq).order_by("-seq")[:CONTEXT])
     after = list(nearby.filter(seq__gt=message.seq).order_by("seq")[:CONTEXT])
     return [*reversed(before), message, *after]

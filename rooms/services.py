@@ -282,6 +282,14 @@ def post_message(user: AbstractBaseUser, room_id: int, body: str, client_id: uui
     return PostResult(message, created=True)
 
 
+def already_stored(user: AbstractBaseUser, client_id: str | None) -> bool:
+    """Whether this person's send with this client id is stored (one lookup on a unique index)."""
+    try:
+        return Message.objects.filter(author=user, client_id=uuid.UUID(str(client_id))).exists()
+    except ValueError:
+        return False
+
+
 def _store_message(
     user: AbstractBaseUser, room_id: int, body: str, client_id: uuid.UUID, now, moderator: bool = False
 ) -> tuple[int, int, str, bool] | None:
@@ -351,9 +359,14 @@ def _store_message_in_one_statement(
         return cursor.fetchone()
 
 
-def _own_message(user: AbstractBaseUser, message_id: object, *, moderator_may: bool) -> Message:
+def _own_message(user: AbstractBaseUser, message_id: object, *, moderator_may: bool, lock: bool = False) -> Message:
+    """`lock`: hold the message row until commit (inside a transaction), taken before the room's, the order a
+    removal takes them in: an edit waiting behind a removal then finds the message gone instead of reviving it."""
+    messages = Message.objects.select_related("room", "author")
+    if lock:
+        messages = messages.select_for_update(of=("self",))
     try:
-        message = Message.objects.select_related("room", "author").get(pk=int(message_id), deleted_at__isnull=True)
+        message = messages.get(pk=int(message_id), deleted_at__isnull=True)
     except (Message.DoesNotExist, TypeError, ValueError):
         raise ChatError("That message no longer exists.") from None
     if accessible_room(user, message.room_id) is None:
@@ -366,7 +379,7 @@ def _own_message(user: AbstractBaseUser, message_id: object, *, moderator_may: b
 def edit_message(user: AbstractBaseUser, message_id: object, body: str) -> Message:
     body = _clean_body(body)
     with transaction.atomic():
-        message = _own_message(user, message_id, moderator_may=False)
+        message = _own_message(user, message_id, moderator_may=False, lock=True)
         moderation.check_can_write(user, message.room)
         if message.body == body:
             return message

@@ -38,3 +38,20 @@ def _pool_connections_closed(django_db_setup, django_db_blocker):
         for done in [DB_POOL.submit(close) for _ in range(settings.DB_THREADS)]:
             done.result()
         SyncToAsync.single_thread_executor.submit(connections.close_all).result()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_login_rate_limits():
+    """allauth counts failed logins per address and per login name in the cache, for minutes: a test that
+    logs in as alice must not be refused for another test's failures (a banned login counts as one)."""
+    yield
+    from django.conf import settings
+    from django.core.cache import cache
+    from django.core.cache.backends.redis import RedisCache
+
+    if isinstance(cache, RedisCache):  # shared with other runs: only this run's counters
+        client = cache._cache.get_client(write=True)
+        if keys := list(client.scan_iter(match=f"{settings.CHANNEL_PREFIX}:*allauth:rl:*")):
+            client.delete(*keys)
+    else:
+        cache.clear()

@@ -675,3 +675,120 @@ def test_direct_messages_reach_admin_only_through_a_report(alice, bob):
     report = Report.objects.get()
     assert "my secret plan" in client.get("/admin/rooms/report/").content.decode()
     assert "my secret plan" in client.get(f"/admin/rooms/report/{report.pk}/change/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_moderator_does_not_see_who_talks_privately_with_whom(alice, bob):
+    """Direct conversations are not in a moderator's room list, search or room autocomplete."""
+    services.create_room(alice, "General")
+    dm = services.direct_room(alice, bob)
+    client = signed_in(make_moderator())
+    listing = client.get("/admin/rooms/room/").content.decode()
+    assert "General" in listing and dm.direct_key not in listing
+    assert "General" not in client.get("/admin/rooms/room/?q=bob").content.decode()  # bob is only in the DM
+    assert client.get(f"/admin/rooms/room/{dm.pk}/change/").status_code == 302  # "doesn't exist"
+    found = client.get(
+        "/admin/autocomplete/", {"app_label": "rooms", "model_name": "mute", "field_name": "room", "term": ""}
+    ).json()
+    assert [r["text"] for r in found["results"]] == ["General"]
+
+
+@pytest.mark.django_db
+def test_saving_a_room_read_earlier_keeps_its_change_counter(alice):
+    """The admin's form saves a room it read before; messages posted meanwhile keep their numbers."""
+    room = services.create_room(alice, "General")
+    stale = Room.objects.get(pk=room.pk)
+    post(alice, room, "one")
+    stale.description = "Everything"
+    stale.save()
+    post(alice, room, "two")  # would collide with "one" on seq 1 if the save had set the counter back
+    room.refresh_from_db()
+    assert (room.last_seq, room.description) == (2, "Everything")
+    assert list(room.messages.order_by("seq").values_list("seq", "body")) == [(1, "one"), (2, "two")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_edit_waiting_behind_a_removal_finds_the_message_gone(people):
+    """The removal holds the message row; the author's edit waits for it, then must not bring it back."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: PostgreSQL (SQLite runs one writer at a time anyway)")
+    import threading
+
+    from django.db import connections, transaction
+
+    alice, general = people["alice"], people["general"]
+    message = post(alice, general, "spam spam")
+    removing, edited = threading.Event(), []
+
+    def edit() -> None:
+        removing.wait(5)
+        try:
+            services.edit_message(alice, message.pk, "innocent now")
+        except services.ChatError as error:
+            edited.append(str(error))
+        finally:
+            connections.close_all()
+
+    editor = threading.Thread(target=edit)
+    editor.start()
+    with transaction.atomic():
+        services.delete_messages(Message.objects.filter(pk=message.pk), by=people["mod"])
+        removing.set()
+        time.sleep(0.5)  # the edit is now waiting for the row
+    editor.join(10)
+    message.refresh_from_db()
+    assert edited == ["That message no longer exists."]
+    assert message.is_deleted and message.body == "spam spam"
+
+
+@live
+async def test_a_resend_of_a_stored_message_is_acknowledged_even_when_sends_are_refused_now(people):
+    """Its acknowledgement was lost, then the person was muted: the page must not put it back to send again."""
+    general, bob = people["general"], people["bob"]
+    bob_page, _ = await open_socket(bob, f"/ws/rooms/{general.pk}/")
+    client_id = str(uuid.uuid4())
+    await bob_page.send_to(text_data=send_frame("sent before the mute", client_id))
+    await frames_until(bob_page, f'data-client-id="{client_id}" data-ok="1"')
+    until = timezone.now() + dt.timedelta(hours=1)
+    await database_sync_to_async(moderation.mute)(people["mod"], general, bob, until, "")
+
+    await bob_page.send_to(text_data=send_frame("sent before the mute", client_id))  # the page's resend
+    assert 'data-ok="1"' in (await frames_until(bob_page, f'data-client-id="{client_id}"'))[-1]
+    fresh = str(uuid.uuid4())
+    await bob_page.send_to(text_data=send_frame("a new one", fresh))
+    assert "You are muted" in (await frames_until(bob_page, f'data-client-id="{fresh}"'))[-1]
+    assert await database_sync_to_async(Message.objects.filter(author=bob).count)() == 1
+    await bob_page.disconnect()
+
+
+@live
+async def test_a_ban_committed_while_a_socket_joins_still_refuses_it(people, monkeypatch):
+    """The ban's close event went out before this worker followed the person's group."""
+    from rooms import hub as hubs
+
+    bob, general = people["bob"], people["general"]
+    attach = hubs.Hub.attach
+
+    async def attach_then_ban(self, socket, groups):
+        await attach(self, groups=groups, socket=socket)
+        await database_sync_to_async(Ban.objects.create)(user=bob, reason="spam")  # no close event: too late
+
+    monkeypatch.setattr(hubs.Hub, "attach", attach_then_ban)
+    comm, connected = await open_socket(bob, f"/ws/rooms/{general.pk}/")
+    assert connected  # accepted, then closed for good: the page does not retry
+    assert await closed_with(comm) == 4401
+
+
+@pytest.mark.django_db
+def test_a_moderator_sees_who_people_are_but_not_their_email_addresses(alice):
+    client = signed_in(make_moderator())
+    listing = client.get("/admin/auth/user/").content.decode()
+    assert "alice" in listing and "alice@example.com" not in listing
+    found = client.get("/admin/auth/user/?q=alice@example.com").content.decode()
+    assert f"/admin/auth/user/{alice.pk}/change/" not in found  # no finding people by their address
+    page = client.get(f"/admin/auth/user/{alice.pk}/change/")
+    assert page.status_code == 200 and "alice@example.com" not in page.content.decode()
+    assert (
+        "alice@example.com"
+        in signed_in(make_user("root", is_staff=True, is_superuser=True)).get("/admin/auth/user/").content.decode()
+    )  # whoever manages accounts still does

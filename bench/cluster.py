@@ -136,7 +136,9 @@ class Workers:
                 self.proc.wait(5)
 
 
-def server_env(database_url: str, redis_url: str, prefix: str, secret_key: str) -> dict[str, str]:
+def server_env(
+    database_url: str, redis_url: str, prefix: str, secret_key: str, flood_control: bool = True
+) -> dict[str, str]:
     """The production setup (DEBUG off) on the given services. The secret key must be the one the sessions
     were made with: it signs them, and the hash that ties a session to its password."""
     keep = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
@@ -149,9 +151,7 @@ def server_env(database_url: str, redis_url: str, prefix: str, secret_key: str) 
         "SECRET_KEY": secret_key,
         "ALLOWED_HOSTS": "127.0.0.1",
         "PYTHONUNBUFFERED": "1",
-        # Its clients send at machine speed (several pages per person): no flood control.
-        "SEND_RATE": "0",
-        "CATCH_UP_RATE": "0",
+        **({} if flood_control else {"SEND_RATE": "0", "CATCH_UP_RATE": "0"}),
     }
 
 
@@ -176,9 +176,10 @@ class Page:
         self.messages: dict[int, tuple[int, int, str]] = {}  # id -> (seq, changed, body), as placed
         self.cursor = 0  # every change up to here has been seen
         self.ahead: set[int] = set()
-        self.pending: dict[str, str] = {}  # client id -> frame, until acknowledged
+        self.pending: dict[str, tuple[str, str]] = {}  # client id -> (frame, body), until acknowledged
         self.sent: list[str] = []  # bodies, one per send (each unique)
         self.refusals: list[str] = []
+        self.resending = 0  # refused sends the person is about to send again
         self.frames: list[str] = []  # kept only when `keep_frames`
         self.keep_frames = False
         self.ws = None
@@ -202,7 +203,7 @@ class Page:
                     self.ws, retry = ws, 0
                     self.connects += 1
                     await ws.send(json.dumps({"action": "catch_up", "after": self.cursor}))
-                    for frame in list(self.pending.values()):
+                    for frame, _ in list(self.pending.values()):
                         await ws.send(frame)
                     self.connected.set()
                     async for text in ws:
@@ -237,11 +238,15 @@ class Page:
 
     # -- what the page sends --------------------------------------------------------------------------
 
-    async def say(self, body: str) -> str:
+    async def say(self, body: str, again: bool = False) -> str:
+        """Send a message; `again`: the person sends a refused one once more (a new send, a new client id)."""
         client_id = str(uuid.uuid4())
         frame = json.dumps({"body": body, "client_id": client_id})
-        self.pending[client_id] = frame
-        self.sent.append(body)
+        self.pending[client_id] = (frame, body)
+        if again:
+            self.resending -= 1
+        else:
+            self.sent.append(body)
         await self._send(frame)
         return client_id
 
@@ -266,12 +271,13 @@ class Page:
         if OUTAGE in text:
             self.outage_notices += 1
         for client_id, ok, message in ACK.findall(text):
-            frame = self.pending.pop(client_id, None)
-            if ok == "0" and frame is not None:
-                # Refused (too fast, say): the page keeps the text and the person sends it again.
+            sent = self.pending.pop(client_id, None)
+            if ok == "0" and sent is not None:
+                # Refused (too fast, say): the page puts the text back, and the person sends it again later.
                 self.refusals.append(html.unescape(message))
-                self.pending[client_id] = frame
-                asyncio.get_running_loop().call_later(2, lambda f=frame: asyncio.ensure_future(self._send(f)))
+                self.resending += 1
+                resend = self.say(sent[1], again=True)
+                asyncio.get_running_loop().call_later(2, asyncio.ensure_future, resend)
         # Only this room's messages: the socket also carries the person's other rooms, for sidebar badges.
         for frame in text.split('<div id="messages-')[1:]:
             if not frame.startswith(f'{self.room_id}"'):
@@ -322,7 +328,7 @@ async def until(check, within: float = 10, step: float = 0.1) -> bool:
 async def settle(pages: list[Page], last_seq: int, within: float = 30) -> bool:
     """Wait until every page has no unacknowledged send and has seen every change up to `last_seq`. Nothing
     nudges them: a page that missed something without noticing stays behind, and the tally counts it lost."""
-    return await until(lambda: not any(p.pending or p.cursor < last_seq for p in pages), within, 0.2)
+    return await until(lambda: not any(p.pending or p.resending or p.cursor < last_seq for p in pages), within, 0.2)
 
 
 def tally(pages: list[Page], stored: list[tuple[int, int, str]]) -> dict[str, int]:
@@ -331,7 +337,8 @@ def tally(pages: list[Page], stored: list[tuple[int, int, str]]) -> dict[str, in
     sent: sends made (each body unique); stored_twice: bodies saved more than once; unsaved: sends never
     saved; expected: stored messages times pages; delivered: stored messages a page shows; lost: stored
     messages a page lacks (a gap in its sequence); duplicated: a message a page shows more than once;
-    unknown: a message a page shows that is not stored (or was deleted)."""
+    unknown: a message a page shows that is not stored (or was deleted); unacknowledged: sends a page still
+    shows as "sending…"; refused: refusals (e.g. "too fast") the person answered by sending again."""
     bodies = [body for _, _, body in stored]
     sent = [body for page in pages for body in page.sent]
     ids = {pk for pk, _, _ in stored}
@@ -346,6 +353,8 @@ def tally(pages: list[Page], stored: list[tuple[int, int, str]]) -> dict[str, in
         "lost": 0,
         "duplicated": 0,
         "unknown": 0,
+        "unacknowledged": sum(len(p.pending) for p in pages),
+        "refused": sum(len(p.refusals) for p in pages),
         "reconnects": sum(max(p.connects - 1, 0) for p in pages),
     }
     for page in pages:

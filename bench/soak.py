@@ -140,16 +140,16 @@ def main() -> int:
         redis.stop()
     rows, _ = stored(args.database_url, setup["room_id"])
     result = tally(pages, rows) | {"seconds": args.seconds, "workers": args.workers}
-    print("| clients | seconds | sent | stored | delivered / expected | lost | duplicated | reconnects |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| clients | seconds | sent | stored | delivered / expected | lost | duplicated | reconnects | refusals |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     print(
         f"| {result['pages']} | {args.seconds:g} | {result['sent']} | {result['stored']} "
         f"| {result['delivered']} / {result['expected']} | {result['lost']} | {result['duplicated']} "
-        f"| {result['reconnects']} |"
+        f"| {result['reconnects']} | {result['refused']} |"
     )
     if args.json:
         print(json.dumps(result))
-    bad = ("lost", "duplicated", "unknown", "unsaved", "stored_twice")
+    bad = ("lost", "duplicated", "unknown", "unsaved", "stored_twice", "unacknowledged")
     return 1 if any(result[k] for k in bad) else 0
 
 

@@ -39,7 +39,7 @@ LISTEN_RECHECK = 300.0  # seconds between re-authorizations of a socket that sen
 RETRY = 1.0  # seconds between checks whether the channel layer is back
 WATCH = 2.0  # seconds between checks that it still works, so an outage shows on the pages even when all is quiet
 PROBE = "hub.probe"  # sent to its own channel to check the layer works
-RELAY_BACKLOG = 10_000  # events kept for sending after an outage; past it, pages rely on their catch-up alone
+LAYER_TIMEOUT = 3.0  # seconds a layer call may take: a Redis that stops answering (not only one that drops) is down
 BEAT_SLICE = 100  # sockets whose presence is refreshed in one Redis pipeline
 
 
@@ -153,11 +153,11 @@ class Hub:
         if group not in self.joined:
             async with self.membership:
                 if group not in self.joined and self.followers.get(group) and (channel := self.channel):
-                    await self.layer.group_add(group, channel)
+                    await timed(self.layer.group_add(group, channel))
                     if self.channel == channel:
                         self.joined[group] = time.monotonic()
                     else:  # the hub stopped meanwhile: a new one joins for itself
-                        await self.layer.group_discard(group, channel)
+                        await timed(self.layer.group_discard(group, channel))
 
     async def detach(self, socket: Socket) -> None:
         """Stop serving a socket. Groups it leaves empty are left at the next housekeeping round; the last
@@ -194,7 +194,7 @@ class Hub:
             await asyncio.gather(*tasks, relaying, return_exceptions=True)
             try:
                 for group in groups:
-                    await self.layer.group_discard(group, channel)
+                    await timed(self.layer.group_discard(group, channel))
             except Exception:  # the layer is down: its subscriptions went with its connection
                 log.warning("hub: could not leave %d groups", len(groups))
 
@@ -224,14 +224,15 @@ class Hub:
             group, event = item
             while True:
                 try:
-                    await self.layer.group_send(group, event)
+                    await timed(self.layer.group_send(group, event))
                     break
                 except Exception as error:
-                    log.warning("hub: could not send to %s (%s); trying again once the layer is back", group, error)
+                    if not relay.active:  # the hub stopped: nobody here is left to tell
+                        log.warning("hub: dropped an event for %s (%r) after stopping", group, error)
+                        break
+                    log.warning("hub: could not send to %s (%r); trying again once the layer is back", group, error)
                     self._outage_began()
                     await self._back()
-                    if relay.queue.qsize() > RELAY_BACKLOG:
-                        break  # too much to replay: the pages' reconnect and catch-up bring it
 
     def dispatch(self, event: dict) -> None:
         members = self.followers.get(event.get("group", ""))
@@ -252,7 +253,7 @@ class Hub:
 
     async def _layer_works(self) -> bool:
         try:
-            await self.layer.send(self.channel, {"type": PROBE})
+            await timed(self.layer.send(self.channel, {"type": PROBE}))
             return True
         except Exception:
             return False
@@ -300,7 +301,10 @@ class Hub:
     async def _back(self) -> None:
         """Until the layer answers again (at once if it is not known to be down)."""
         if self.outage is not None:
-            await asyncio.shield(self.outage)
+            try:
+                await asyncio.shield(self.outage)
+            except Exception:  # whatever went wrong there, the caller goes on (and tries the layer again)
+                log.exception("hub: waiting for the channel layer failed")
 
     def _tell_pages(self, frame: str) -> None:
         for socket in self.sockets:
@@ -321,7 +325,8 @@ class Hub:
                 await self._beat()
             except Exception:
                 log.exception("hub: housekeeping failed")
-                self._outage_began()
+                if not await self._layer_works():  # only an outage is an outage; a bug is just logged
+                    self._outage_began()
 
     async def _beat(self) -> None:
         sockets = list(self.sockets)
@@ -350,9 +355,9 @@ class Hub:
             for group, joined_at in list(self.joined.items()):
                 if not self.followers.get(group):
                     del self.joined[group]  # first, so a follower arriving meanwhile joins afresh after us
-                    await self.layer.group_discard(group, self.channel)
+                    await timed(self.layer.group_discard(group, self.channel))
                 elif now - joined_at > GROUP_REFRESH:
-                    await self.layer.group_add(group, self.channel)
+                    await timed(self.layer.group_add(group, self.channel))
                     self.joined[group] = now
 
     async def _reauthorize(self, due: list[Socket]) -> None:
@@ -364,6 +369,10 @@ class Hub:
                     await socket.still_signed_in(strict=True)
                 except Exception:
                     log.exception("hub: re-authorizing a socket failed")
+
+
+def timed(call: Awaitable):
+    return asyncio.wait_for(call, LAYER_TIMEOUT)
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()

@@ -9,9 +9,12 @@ Everything pushed is a ready HTML frame, rendered once.
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+
+log = logging.getLogger(__name__)
 
 # Close codes are 4xxx so the ws extension does not retry: signed out, and no longer allowed in.
 CLOSE_SIGNED_OUT = 4401
@@ -24,6 +27,9 @@ CLOSE_TRY_LATER = 1013
 
 # What a hub does with an event: push a frame; make a person's sockets follow a room; close sockets.
 FRAME, SUBSCRIBE, CLOSE = "hub.frame", "hub.subscribe", "hub.close"
+# Events a worker keeps while the layer is down, to send once it is back; past it, new frames are dropped
+# (pages get them from the database when they reconnect), so a long outage cannot eat the worker's memory.
+RELAY_BACKLOG = 10_000
 
 
 def room_group(room_id: int) -> str:
@@ -62,9 +68,15 @@ class Relay:
         self.loop = loop
         self.queue: asyncio.Queue[tuple[str, dict] | None] = asyncio.Queue()
         self.active = True
+        self.dropped = 0
 
     def put(self, group: str, event: dict) -> None:  # on the loop
         if self.active:
+            if self.queue.qsize() >= RELAY_BACKLOG and event["type"] == FRAME:
+                self.dropped += 1
+                if self.dropped == 1:
+                    log.error("relay: %d events waiting for the channel layer; dropping new frames", RELAY_BACKLOG)
+                return
             self.queue.put_nowait((group, event))
         else:  # the hub stopped after the hand-over began: send it on its own
             self.loop.create_task(get_channel_layer().group_send(group, event))

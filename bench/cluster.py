@@ -24,7 +24,7 @@ from pathlib import Path
 import websockets
 
 ROOT = Path(__file__).resolve().parent.parent
-RECONNECT_CODES = {1006, 1011, 1012, 1013}  # the ws extension reconnects on these; 4xxx closes are final
+RECONNECT_CODES = {1006, 1011, 1012, 1013, 4012, 4013}  # the page reconnects on these; other 4xxx are final
 GAP_WAIT = 1.5  # seconds the page waits for a missing change before asking for it (static/roomcast.js)
 ACK_WAIT = 10.0  # seconds without an acknowledgement before the page replaces its connection
 
@@ -217,7 +217,7 @@ class Page:
             self.ws = None
             self.connected.clear()
             self.closes.append(code)
-            if code is not None and code >= 4000:
+            if code is not None and code not in RECONNECT_CODES and code >= 4000:
                 self.final_close = code
                 return
             retry += 1

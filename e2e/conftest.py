@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -135,9 +136,10 @@ class SpawnedDaphne(DaphneProcess):
         return SpawnedDaphne.context.Process._Popen(process_obj)
 
 
-@pytest.fixture(scope="session")
-def asgi_live_server(django_db_setup, django_db_blocker) -> Iterator[LiveServer]:
-    """A Daphne process serving chatsite's ASGI application (HTTP, static files, websockets).
+@contextmanager
+def live_daphne(django_db_blocker, env: dict[str, str] | None = None) -> Iterator[LiveServer]:
+    """A Daphne process serving chatsite's ASGI application (HTTP, static files, websockets) on the test
+    database; `env` adds to its environment (read by the settings when the child imports them).
 
     Started as channels' ChannelsLiveServerTestCase does (make_application with ASGIStaticFilesHandler, a
     setup hook that selects the test database), in a fresh interpreter (see SpawnedDaphne).
@@ -150,6 +152,7 @@ def asgi_live_server(django_db_setup, django_db_blocker) -> Iterator[LiveServer]
     if db.vendor == "sqlite" and db.is_in_memory_db():
         raise pytest.UsageError("The e2e server needs a file or server test database, not in-memory SQLite.")
 
+    saved = {name: os.environ.get(name) for name in env or {}}
     with django_db_blocker.unblock():
         test_db_name = db.settings_dict["NAME"]
         # The child must not share the parent's open database sockets.
@@ -159,7 +162,15 @@ def asgi_live_server(django_db_setup, django_db_blocker) -> Iterator[LiveServer]
             partial(make_application, static_wrapper=ASGIStaticFilesHandler),
             setup=partial(_child_setup, test_db_name),
         )
-        process.start()
+        os.environ.update(env or {})  # a spawned child starts with the environment as it is now
+        try:
+            process.start()
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
     try:
         while not process.ready.wait(timeout=0.5):
             if not process.is_alive() or not process.errors.empty():
@@ -171,6 +182,13 @@ def asgi_live_server(django_db_setup, django_db_blocker) -> Iterator[LiveServer]
         process.join(timeout=10)
         if process.is_alive():
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def asgi_live_server(django_db_setup, django_db_blocker) -> Iterator[LiveServer]:
+    """The e2e tests' server, for the whole session."""
+    with live_daphne(django_db_blocker) as server:
+        yield server
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -144,14 +144,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
             log.warning("refusing a socket of user %s for now: the channel layer is unavailable", self.user_id)
             await self._leave()
             await self.accept()
-            await self.close(code=realtime.CLOSE_TRY_LATER)
+            await self._close(realtime.CLOSE_TRY_LATER)
             return
         # The account as it is now that the socket follows its groups: a ban, logout or deactivation committed
         # while it was joining sent its close event before this worker listened for it.
         await self.still_signed_in(strict=True)
         await self.accept()
         if self.closing is not None:  # closed while joining (a logout, say): now that it is accepted
-            await self.close(code=self.closing)
+            await self._close(self.closing)
             return
         self.outbox.open()
         await self._presence_arrive()
@@ -208,6 +208,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.close(code=code)
         except (RuntimeError, OSError):  # the client is already gone (uvicorn: ClientDisconnected)
             pass
+        except Exception:
+            # Daphne (autobahn) lets an application send only 1000 and 3000-4999, so "reconnect" (1012) and
+            # "try again later" (1013) go out as 4012 and 4013, which the page treats the same (roomcast.js).
+            if code not in realtime.DAPHNE_CODES:
+                raise
+            await self.close(code=realtime.DAPHNE_CODES[code])
 
     def _too_slow(self) -> None:
         log.warning("closing a socket of user %s: %d frames behind", self.user_id, hub.OUTBOX_LIMIT)

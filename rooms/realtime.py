@@ -24,6 +24,8 @@ CLOSE_RECONNECT = 1012
 # "Try again later": the client fell too far behind, or the channel layer is down; the page reconnects (with
 # backoff) and catches up from the database.
 CLOSE_TRY_LATER = 1013
+# What a server that refuses to send those from an application (daphne) sends instead.
+DAPHNE_CODES = {CLOSE_RECONNECT: 4012, CLOSE_TRY_LATER: 4013}
 
 # What a hub does with an event: push a frame; make a person's sockets follow a room; close sockets.
 FRAME, SUBSCRIBE, CLOSE = "hub.frame", "hub.subscribe", "hub.close"

@@ -67,7 +67,12 @@
     const bar = document.getElementById("connection");
     bar.hidden = false;
     bar.className = "connection";
-    if ([1006, 1011, 1012, 1013].includes(code)) {
+    // Daphne sends 4012/4013 for "reconnect" and "try again later" (it refuses 1012/1013 from an application);
+    // the extension reconnects by itself only on the standard codes.
+    if (code === 4012 || code === 4013) {
+      setTimeout(() => evt.detail.socketWrapper.reconnect(), htmx.config.wsReconnectDelay(0));
+    }
+    if ([1006, 1011, 1012, 1013, 4012, 4013].includes(code)) {
       bar.textContent = "Reconnecting… you can keep typing; messages are sent when the connection is back.";
     } else if (code === 4401 || code === 4403) {
       bar.classList.add("fatal");

@@ -322,6 +322,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def on_typing(self, data: dict) -> str:
         room_id = self._room()
         self.last_typing = time.monotonic()
+        # Someone who may not write here (muted, or the room is locked) is not shown typing either.
+        if await db(moderation.send_refusal)(self.user, room_id) is not None:
+            return ""
         frame = services.typing_frame(self.user, room_id)
         try:
             await realtime.publish(realtime.viewers_group(room_id), frame, skip_user=self.user_id)

@@ -39,6 +39,7 @@ LISTEN_RECHECK = 300.0  # seconds between re-authorizations of a socket that sen
 RETRY = 1.0  # seconds between checks whether the channel layer is back
 WATCH = 2.0  # seconds between checks that it still works, so an outage shows on the pages even when all is quiet
 PROBE = "hub.probe"  # sent to its own channel to check the layer works
+RELAY_TRIES = 5  # attempts at sending one event, each after the layer answered again
 LAYER_TIMEOUT = 3.0  # seconds a layer call may take: a Redis that stops answering (not only one that drops) is down
 BEAT_SLICE = 100  # sockets whose presence is refreshed in one Redis pipeline
 
@@ -222,13 +223,15 @@ class Hub:
         other workers, which have no other way to learn of it."""
         while (item := await relay.queue.get()) is not None:
             group, event = item
-            while True:
+            for attempt in range(1, RELAY_TRIES + 1):
                 try:
                     await timed(self.layer.group_send(group, event))
                     break
                 except Exception as error:
-                    if not relay.active:  # the hub stopped: nobody here is left to tell
-                        log.warning("hub: dropped an event for %s (%r) after stopping", group, error)
+                    # The hub stopped (nobody here is left to tell), or this event fails though the layer
+                    # answers probes: drop it rather than hold up the rest (pages catch up on their next gap).
+                    if not relay.active or attempt == RELAY_TRIES:
+                        log.error("hub: dropped an event for %s after %d tries (%r)", group, attempt, error)
                         break
                     log.warning("hub: could not send to %s (%r); trying again once the layer is back", group, error)
                     self._outage_began()

@@ -6,6 +6,7 @@ Django test client as a staff moderator who is not a superuser.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import importlib
 import json
@@ -792,3 +793,19 @@ def test_a_moderator_sees_who_people_are_but_not_their_email_addresses(alice):
         "alice@example.com"
         in signed_in(make_user("root", is_staff=True, is_superuser=True)).get("/admin/auth/user/").content.decode()
     )  # whoever manages accounts still does
+
+
+@live
+async def test_someone_who_may_not_write_is_not_shown_typing(people):
+    general, bob = people["general"], people["bob"]
+    alice_page, _ = await open_socket(people["alice"], f"/ws/rooms/{general.pk}/")
+    bob_page, _ = await open_socket(bob, f"/ws/rooms/{general.pk}/")
+    await bob_page.send_to(text_data=action("typing"))
+    await frames_until(alice_page, "bob is typing")
+    until = timezone.now() + dt.timedelta(hours=1)
+    await database_sync_to_async(moderation.mute)(people["mod"], general, bob, until, "")
+    await asyncio.sleep(1.1)  # past the server's typing throttle
+    await bob_page.send_to(text_data=action("typing"))
+    assert await never_sees(alice_page, "bob is typing")
+    await alice_page.disconnect()
+    await bob_page.disconnect()

@@ -102,6 +102,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # Threads (each with its own database connection) for the sockets' database work, per worker process.
 DB_THREADS = int(os.environ.get("DB_THREADS", "4"))
 
+# Open pages (sockets) one person may hold at once, across workers: many tabs and devices, not a flood.
+SOCKETS_PER_PERSON = int(os.environ.get("SOCKETS_PER_PERSON", "30"))
+
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CHANNEL_PREFIX = os.environ.get("CHANNEL_PREFIX", "roomcast")
 PRESENCE_PREFIX = f"{CHANNEL_PREFIX}:presence"

@@ -29,6 +29,7 @@ from .models import Membership
 log = logging.getLogger(__name__)
 
 CLOSE_NOT_FOUND = 4404
+CLOSE_TOO_MANY = 4429  # the person already has SOCKETS_PER_PERSON pages open
 UNREADABLE = "That message could not be read; please try again."
 # Bytes in one text frame: a 4,000-character message fits even with every character escaped (6 bytes each).
 # Uvicorn refuses larger frames itself (--ws-max-size 65536 in the README); daphne accepts up to 1 MiB.
@@ -119,6 +120,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             refusal = realtime.CLOSE_SIGNED_OUT
         elif (room_ids := await self._followed_rooms()) is None:
             refusal = CLOSE_NOT_FOUND
+        elif await self._too_many_open():
+            refusal = CLOSE_TOO_MANY
         if refusal is not None:
             # Accept, then close with 4xxx: a refusal before accept looks like 1006 to the browser, which the
             # ws extension would retry forever.
@@ -155,6 +158,17 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         self.outbox.open()
         await self._presence_arrive()
+
+    async def _too_many_open(self) -> bool:
+        """Each socket holds memory and a share of every broadcast: one person may keep only so many open
+        (across workers: presence counts them in Redis). A soft cap: sockets opening at the same moment may
+        pass it by a few; if presence cannot tell, the socket is let in."""
+        try:
+            (open_now,) = await presence.store.counts([presence.user_key(self.user.pk)])
+        except Exception:
+            log.warning("presence unavailable: socket limit not checked for user %s", self.user.pk)
+            return False
+        return open_now >= settings.SOCKETS_PER_PERSON
 
     @db
     def _followed_rooms(self) -> list[int] | None:

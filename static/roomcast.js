@@ -80,6 +80,9 @@
     } else if (code === 4404) {
       bar.classList.add("fatal");
       bar.textContent = "This conversation is not available.";
+    } else if (code === 4429) {
+      bar.classList.add("fatal");
+      bar.textContent = "You have too many Roomcast pages open. Close some, then reload this one.";
     } else {
       bar.textContent = "Disconnected. Reload the page to reconnect.";
     }

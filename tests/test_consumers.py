@@ -284,3 +284,21 @@ async def test_sockets_opening_together_are_served_by_one_subscription(people):
         frames = await frames_until(tab, "to every tab")
         assert sum("to every tab" in f for f in frames + await drain(tab)) == 1
     await close_all(*tabs)
+
+
+async def test_one_person_may_keep_only_so_many_pages_open(people, settings):
+    settings.SOCKETS_PER_PERSON = 2
+    general = people["general"]
+    first, ok_1 = await open_socket(people["alice"], f"/ws/rooms/{general.pk}/")
+    second, ok_2 = await open_socket(people["alice"], "/ws/")
+    assert ok_1 and ok_2
+    third, ok_3 = await open_socket(people["alice"], "/ws/")
+    assert ok_3 and await closed_with(third) == 4429  # accepted, then closed for good: the page does not retry
+    bob, ok_b = await open_socket(people["bob"], "/ws/")  # others are not affected
+    assert ok_b
+    await first.disconnect()
+    again, ok_again = await open_socket(people["alice"], "/ws/")  # a closed page frees its place
+    assert ok_again
+    await again.send_to(text_data='{"action": "catch_up", "after": 0}')
+    await frames_until(again, 'id="unread-')  # open and answering
+    await close_all(second, bob, again)

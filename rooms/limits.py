@@ -16,12 +16,12 @@ import asyncio
 import logging
 import math
 import time
-import weakref
 from dataclasses import dataclass
 
 from django.conf import settings
 
 from . import services
+from .redis_clients import PerLoop
 
 log = logging.getLogger(__name__)
 
@@ -69,28 +69,15 @@ def bucket_for(action: str) -> Bucket | None:
 
 class RedisStore:
     def __init__(self, url: str) -> None:
-        self.url = url
-        self._scripts: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, object] = weakref.WeakKeyDictionary()
-
-    def _script(self):
-        # redis.asyncio connections belong to one event loop; tests and workers may run several.
-        import redis.asyncio as redis
-
-        loop = asyncio.get_running_loop()
-        if loop not in self._scripts:
-            pool = redis.BlockingConnectionPool.from_url(
-                self.url,
-                max_connections=POOL_SIZE,
-                timeout=REDIS_TIMEOUT,
-                socket_timeout=REDIS_TIMEOUT,
-                socket_connect_timeout=REDIS_TIMEOUT,
-            )
-            # EVALSHA, loading the script once per Redis if it is not there yet.
-            self._scripts[loop] = redis.Redis(connection_pool=pool).register_script(GCRA)
-        return self._scripts[loop]
+        timeouts = {"timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT, "socket_connect_timeout": REDIS_TIMEOUT}
+        self.redis = PerLoop(url, POOL_SIZE, **timeouts)
+        self.script = None  # GCRA, registered once: EVALSHA, loading it into a Redis that does not have it yet
 
     async def take(self, key: str, interval_ms: int, burst: int, may_wait_ms: int) -> int:
-        return int(await self._script()(keys=[key], args=[interval_ms, burst, may_wait_ms]))
+        client = self.redis.client()
+        if self.script is None:
+            self.script = client.register_script(GCRA)
+        return int(await self.script(keys=[key], args=[interval_ms, burst, may_wait_ms], client=client))
 
 
 class MemoryStore:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from . import realtime, services
+from .redis_clients import PerLoop
 
 log = logging.getLogger(__name__)
 
@@ -56,20 +57,10 @@ def user_key(user_id: int) -> str:
 
 class RedisStore:
     def __init__(self, url: str) -> None:
-        self.url = url
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, object] = weakref.WeakKeyDictionary()
+        self.redis = PerLoop(url, POOL_SIZE, timeout=TTL)
 
     def _client(self):
-        # redis.asyncio connections belong to one event loop; tests and workers may run several.
-        import redis.asyncio as redis
-
-        loop = asyncio.get_running_loop()
-        if loop not in self._clients:
-            # A blocking pool: when a thousand sockets close at once, they wait their turn for a connection
-            # instead of failing with "Too many connections" and leaving ghosts behind.
-            pool = redis.BlockingConnectionPool.from_url(self.url, max_connections=POOL_SIZE, timeout=TTL)
-            self._clients[loop] = redis.Redis(connection_pool=pool)
-        return self._clients[loop]
+        return self.redis.client()
 
     async def touch(self, keys: list[str], member: str, ttl: float = TTL) -> None:
         await self.touch_many([(keys, member)], ttl)

@@ -16,14 +16,11 @@ from django.utils import timezone
 
 from . import moderation, services
 from .models import Ban, Membership, Message, ModerationLog, Mute, Report, Room
+from .moderation import plural
 
 
 def excerpt(text: str, length: int = 80) -> str:
     return text if len(text) <= length else text[: length - 1] + "…"
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 class MembershipInline(admin.TabularInline):

@@ -123,10 +123,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         elif await self._too_many_open():
             refusal = CLOSE_TOO_MANY
         if refusal is not None:
-            # Accept, then close with 4xxx: a refusal before accept looks like 1006 to the browser, which the
-            # ws extension would retry forever.
-            await self.accept()
-            await self.close(code=refusal)
+            await self._refuse(refusal)
             return
         self.presence_member = presence.Entry(uuid.uuid4().hex, self.user.pk, self.user.get_username()).encode()
         self.presence_keys = [presence.user_key(self.user.pk)]
@@ -146,8 +143,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         except Exception:  # the channel layer (Redis) is down: "try again later", the page retries
             log.warning("refusing a socket of user %s for now: the channel layer is unavailable", self.user_id)
             await self._leave()
-            await self.accept()
-            await self._close(realtime.CLOSE_TRY_LATER)
+            await self._refuse(realtime.CLOSE_TRY_LATER)
             return
         # The account as it is now that the socket follows its groups: a ban, logout or deactivation committed
         # while it was joining sent its close event before this worker listened for it.
@@ -159,16 +155,21 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.outbox.open()
         await self._presence_arrive()
 
+    async def _refuse(self, code: int) -> None:
+        # Accept, then close: a refusal before accept looks like 1006 to the browser, which the ws extension
+        # would retry forever; the close code says whether it should (1013) or not (4xxx).
+        await self.accept()
+        await self._close(code)
+
     async def _too_many_open(self) -> bool:
         """Each socket holds memory and a share of every broadcast: one person may keep only so many open
         (across workers: presence counts them in Redis). A soft cap: sockets opening at the same moment may
         pass it by a few; if presence cannot tell, the socket is let in."""
         try:
-            (open_now,) = await presence.store.counts([presence.user_key(self.user.pk)])
+            return await presence.sockets_of(self.user.pk) >= settings.SOCKETS_PER_PERSON
         except Exception:
             log.warning("presence unavailable: socket limit not checked for user %s", self.user.pk)
             return False
-        return open_now >= settings.SOCKETS_PER_PERSON
 
     @db
     def _followed_rooms(self) -> list[int] | None:
@@ -240,7 +241,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await presence.store.touch(self.presence_keys, self.presence_member)
             if self.room_id is not None:
                 presence.announce(self.room_id)
-            if await self._is_only_socket():
+            if await presence.sockets_of(self.user_id) == 1:  # the first page: partners see the dot come on
                 await self._tell_partners(online=True)
         except Exception:  # presence is best effort; chat works without it
             log.exception("presence: arrive failed for user %s", self.user_id)
@@ -254,9 +255,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 await self._tell_partners(online=False)
         except Exception:  # presence is best effort; a closing socket must still close
             log.exception("presence: leave failed for user %s", self.user_id)
-
-    async def _is_only_socket(self) -> bool:
-        return (await presence.store.counts([presence.user_key(self.user_id)]))[0] == 1
 
     async def _tell_partners(self, *, online: bool) -> None:
         """Online dots: the people who share a direct conversation with this person see them come and go."""

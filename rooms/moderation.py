@@ -45,6 +45,10 @@ def when(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def _log(actor: AbstractBaseUser, action: str, **fields) -> ModerationLog:
     return ModerationLog.objects.create(actor=actor, action=action, **fields)
 
@@ -77,7 +81,7 @@ def remove_all_by(actor: AbstractBaseUser, author: AbstractBaseUser, room: Room,
         removed = services.delete_messages(Message.objects.filter(room=room, author=author), by=actor)
         _log(
             actor, Action.REMOVE_ALL, target_user=author, room=room, reason=reason,
-            details=f"{len(removed)} message{'' if len(removed) == 1 else 's'} removed",
+            details=f"{plural(len(removed), 'message')} removed",
         )  # fmt: skip
         _resolve(actor, [m.pk for m in removed], Resolution.REMOVED_ALL, reason)
     return removed
@@ -186,9 +190,10 @@ def muted_text(room: Room, until: dt.datetime, reason: str) -> str:
 
 
 def send_refusal(user: AbstractBaseUser, room_id: int) -> services.ChatError | None:
-    """Why a send was refused (room gone or not theirs, muted, locked), in one query. Asked only after the
-    send's own statement stored nothing, so sends that go through pay nothing for it. None: nothing stands in
-    the way now (or only a lock, and this is a moderator)."""
+    """Why this person may not write in the room (gone or not theirs, muted, locked), in one query; None if
+    nothing stands in the way (or only a lock, and this is a moderator). The one rule for sends, edits and
+    typing. On PostgreSQL a send asks only after its own statement (which spells the rule out in SQL) stored
+    nothing, so sends that go through pay nothing for it."""
     mutes = Mute.objects.filter(room=OuterRef("pk"), user=user, until__gt=timezone.now())
     room = (
         Room.objects.accessible_to(user)
@@ -203,15 +208,6 @@ def send_refusal(user: AbstractBaseUser, room_id: int) -> services.ChatError | N
     if room.locked and not is_moderator(user):
         return services.ChatError(LOCKED)
     return None
-
-
-def check_can_write(user: AbstractBaseUser, room: Room) -> None:
-    """Edits: someone muted in the room, or anyone but a moderator in a locked room, cannot change their words."""
-    muted = Mute.objects.filter(room=room, user=user, until__gt=timezone.now()).first()
-    if muted is not None:
-        raise services.ChatError(muted_text(room, muted.until, muted.reason))
-    if room.locked and not is_moderator(user):
-        raise services.ChatError(LOCKED)
 
 
 # ---- locks ---------------------------------------------------------------------------------------------
@@ -247,15 +243,9 @@ def room_state_frame(room: Room) -> str:
 def report_message(user: AbstractBaseUser, message_id: int, reason: str) -> Report:
     """Anyone who can see a message (not their own) asks moderators to look at it. Reporting it again updates
     the reason, and reopens the report if it had been dealt with."""
-    reason = reason.strip()
-    if not reason:
-        raise services.ChatError("Please say what is wrong with this message.")
-    if "\x00" in reason:
-        raise services.ChatError("The reason contains a character that cannot be sent (NUL).")
-    if len(reason) > Report.REASON_MAX_LENGTH:
-        raise services.ChatError(
-            f"The reason is too long: {len(reason):,} characters (the limit is {Report.REASON_MAX_LENGTH})."
-        )
+    reason = services.clean_text(
+        reason, name="The reason", limit=Report.REASON_MAX_LENGTH, empty="Please say what is wrong with this message."
+    )
     message = Message.objects.visible().filter(pk=message_id).first()
     if message is None or services.accessible_room(user, message.room_id) is None:
         raise services.ChatError("That message no longer exists.")
@@ -284,7 +274,7 @@ def _resolve(actor: AbstractBaseUser, message_ids: list[int], resolution: str, r
     ModerationLog.objects.bulk_create(
         ModerationLog(
             actor=actor, action=action, target_user_id=m.author_id, room_id=m.room_id, message=m, reason=reason,
-            details=f"{counts[m.pk]} report{'' if counts[m.pk] == 1 else 's'}: {label}",
+            details=f"{plural(counts[m.pk], 'report')}: {label}",
         )
         for m in Message.objects.filter(pk__in=list(counts)).only("pk", "room_id", "author_id")
     )  # fmt: skip

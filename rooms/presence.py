@@ -148,6 +148,11 @@ async def online_in_room(room_id: int) -> list[str]:
     return sorted({Entry.decode(m).username for m in await store.live(room_key(room_id))}, key=str.lower)
 
 
+async def sockets_of(user_id: int) -> int:
+    """How many pages (sockets) the person has open now, on every worker."""
+    return (await store.counts([user_key(user_id)]))[0]
+
+
 async def online_users(user_ids: list[int]) -> set[int]:
     counts = await store.counts([user_key(u) for u in user_ids])
     return {u for u, n in zip(user_ids, counts, strict=True) if n}

@@ -221,15 +221,20 @@ def parse_client_id(value: object) -> uuid.UUID:
         raise ChatError("This message could not be sent (bad client id); reload the page.") from None
 
 
+def clean_text(text: str, *, name: str, limit: int, empty: str) -> str:
+    """Text a person wrote (a message, a report's reason), stripped, or a refusal they can act on."""
+    text = text.strip()
+    if not text:
+        raise ChatError(empty)
+    if "\x00" in text:
+        raise ChatError(f"{name} contains a character that cannot be sent (NUL).")
+    if len(text) > limit:
+        raise ChatError(f"{name} is too long: {len(text):,} characters (the limit is {limit:,}).")
+    return text
+
+
 def _clean_body(body: str) -> str:
-    body = body.strip()
-    if not body:
-        raise ChatError("Message is empty.")
-    if "\x00" in body:
-        raise ChatError("Message contains a character that cannot be sent (NUL).")
-    if len(body) > Message.MAX_LENGTH:
-        raise ChatError(f"Message is too long: {len(body):,} characters (the limit is {Message.MAX_LENGTH:,}).")
-    return body
+    return clean_text(body, name="Message", limit=Message.MAX_LENGTH, empty="Message is empty.")
 
 
 def _next_change(room_id: int, count: int = 1, **also) -> tuple[int, str]:
@@ -278,7 +283,7 @@ def post_message(user: AbstractBaseUser, room_id: int, body: str, client_id: uui
         Membership.objects.filter(room_id=room_id, user=user).update(last_read_seq=Greatest("last_read_seq", seq))
     if kind == Room.Kind.DIRECT and seq == 1:  # nothing can change in a room before its first message
         transaction.on_commit(lambda: _announce_conversation(room_id, user), robust=True)
-    transaction.on_commit(lambda: broadcast(message), robust=True)
+    transaction.on_commit(lambda: broadcast([message]), robust=True)
     return PostResult(message, created=True)
 
 
@@ -294,9 +299,9 @@ def _store_message(
     user: AbstractBaseUser, room_id: int, body: str, client_id: uuid.UUID, now, moderator: bool = False
 ) -> tuple[int, int, str, bool] | None:
     """Save a message under the room's next change number and move the author's read mark to it: (message id,
-    seq, room kind, whether the author is a member), or None if the room is not theirs to write in (the rule
-    of RoomQuerySet.accessible_to, which the PostgreSQL statement spells out in SQL), they are muted there,
-    or it is locked (unless `moderator`: the caller checked).
+    seq, room kind, whether the author is a member), or None if they may not write there: the rule of
+    moderation.send_refusal (the room is not theirs, they are muted, it is locked), which the PostgreSQL
+    statement spells out in SQL, there with the lock waived when the caller found them a `moderator`.
 
     The room row is locked from taking the number until commit, so every message of a busy room passes
     through that lock. On PostgreSQL it is all one statement, so the lock is held only while the server runs
@@ -305,8 +310,7 @@ def _store_message(
     single-process embedded setup) take the same steps one by one."""
     if connection.vendor == "postgresql":
         return _store_message_in_one_statement(user, room_id, body, client_id, now, moderator)
-    room = accessible_room(user, room_id)
-    if room is None or (room.locked and not moderator) or room.mutes.filter(user=user, until__gt=now).exists():
+    if moderation.send_refusal(user, room_id) is not None:  # the rule the statement spells out, asked first
         return None
     with transaction.atomic():
         seq, kind = _next_change(room_id, last_message_at=now)
@@ -380,14 +384,15 @@ def edit_message(user: AbstractBaseUser, message_id: object, body: str) -> Messa
     body = _clean_body(body)
     with transaction.atomic():
         message = _own_message(user, message_id, moderator_may=False, lock=True)
-        moderation.check_can_write(user, message.room)
+        if (refusal := moderation.send_refusal(user, message.room_id)) is not None:  # muted, or locked out
+            raise refusal
         if message.body == body:
             return message
         message.body = body
         message.edited_at = timezone.now()
         message.changed_seq, _ = _next_change(message.room_id)
         message.save(update_fields=["body", "edited_at", "changed_seq"])
-        transaction.on_commit(lambda: broadcast(message), robust=True)
+        transaction.on_commit(lambda: broadcast([message]), robust=True)
     return message
 
 
@@ -414,7 +419,7 @@ def delete_messages(messages: QuerySet[Message], by: AbstractBaseUser) -> list[M
             for number, message in enumerate(in_room, start=last - len(in_room) + 1):
                 message.deleted_at, message.deleted_by, message.changed_seq = now, by, number
         Message.objects.bulk_update(doomed, ["deleted_at", "deleted_by", "changed_seq"], batch_size=1000)
-        transaction.on_commit(lambda: broadcast_all(doomed), robust=True)
+        transaction.on_commit(lambda: broadcast(doomed), robust=True)
     return doomed
 
 
@@ -467,15 +472,9 @@ def render_partial(name: str, context: dict) -> str:
     return render_to_string(f"{PARTIALS}#{name}", context)
 
 
-def broadcast(message: Message) -> None:
-    """One frame, rendered once, to the room's group: new, edited and deleted messages alike."""
-    frame = render_partial("messages_frame", {"room_id": message.room_id, "messages": [message]})
-    realtime.send_frames({realtime.room_group(message.room_id): frame})
-
-
-def broadcast_all(messages: list[Message]) -> None:
-    """A bulk change (a moderator removing many messages): one frame per room with all of that room's
-    messages, in change order, instead of one per message."""
+def broadcast(messages: list[Message]) -> None:
+    """New, edited and deleted messages alike: one frame per room, rendered once, with that room's messages in
+    change order (a moderator's bulk removal is one frame, not one per message)."""
     by_room: dict[int, list[Message]] = {}
     for message in sorted(messages, key=lambda m: m.changed_seq):
         by_room.setdefault(message.room_id, []).append(message)

@@ -330,13 +330,6 @@
     const clientId = status?.dataset.clientId;
     if (!clientId || !form) return; // not about a send, or already handled
     delete status.dataset.clientId;
-    const editing = document.querySelector(`form.edit[data-request="${CSS.escape(clientId)}"]`);
-    if (editing) {
-      // An edit's refusal belongs in its own form, which keeps the text.
-      editing.querySelector(".edit-error").textContent = status.textContent;
-      status.textContent = "";
-      return;
-    }
     const send = pending.get(clientId);
     pending.delete(clientId);
     if (status.dataset.ok === "1") {
@@ -452,14 +445,18 @@
     input.focus();
   });
 
-  // The answer to a report belongs in its form (which keeps the reason if it was refused), not the composer.
+  // ---- answers to edits and reports -----------------------------------------------------------------
+
+  // The answer to an edit or a report belongs in its own form (which keeps the text if it was refused), not
+  // under the composer: the form names its request, and the answer carries that name as its client id.
   document.addEventListener("htmx:oobBeforeSwap", (evt) => {
     if (evt.detail.target.id !== "composer-status") return;
-    const reply = evt.detail.fragment.querySelector?.("[data-client-id^='report-']");
-    const form = reply && document.querySelector(`form.report[data-request="${CSS.escape(reply.dataset.clientId)}"]`);
+    const reply = evt.detail.fragment.querySelector?.("[data-client-id]");
+    const clientId = reply?.dataset.clientId;
+    const form = clientId && document.querySelector(`.message form[data-request="${CSS.escape(clientId)}"]`);
     if (!form) return;
     evt.detail.shouldSwap = false;
-    form.querySelector(".report-note").textContent = reply.textContent;
+    form.querySelector("p[role]").textContent = reply.textContent;
     if (reply.dataset.ok === "1") {
       form.classList.add("done");
       setTimeout(() => form.remove(), 4000);

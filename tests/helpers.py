@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import html
 import json
-import re
 import uuid
 
 from channels.db import database_sync_to_async
@@ -13,6 +12,7 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from bench.cluster import ARTICLE, BODY  # a page's reading of message frames, shared with the soak's clients
 from chatsite.asgi import application
 
 ORIGIN = (b"origin", b"http://127.0.0.1")
@@ -70,10 +70,6 @@ async def closed_with(comm: WebsocketCommunicator, timeout: float = 3) -> int:
             output = await comm.receive_output(timeout=timeout)
             if output["type"] == "websocket.close":
                 return output.get("code", 1000)
-
-
-ARTICLE = re.compile(r'<article id="msg-(\d+)" class="message( deleted)?"[^>]*?data-seq="(\d+)" data-changed="(\d+)"')
-BODY = re.compile(r'<div class="body">(.*?)</div>', re.S)
 
 
 class PageModel:

@@ -1,4 +1,5 @@
-"""allauth's hooks for Roomcast: a banned person's login attempt says why it is refused and until when."""
+"""allauth's hooks for Roomcast: a banned person's login attempt says why it is refused and until when, and
+usernames are normalised and refused when they could pass for someone else's."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from django.http import HttpRequest
 
 from rooms import moderation
 
+from . import usernames
+
 
 class AccountAdapter(DefaultAccountAdapter):
     def authenticate(self, request: HttpRequest, **credentials: Any) -> AbstractBaseUser | None:
@@ -20,3 +23,10 @@ class AccountAdapter(DefaultAccountAdapter):
         if user is not None and (ban := moderation.active_ban(user)) is not None:
             raise ValidationError(moderation.suspension_text(ban), code="suspended")
         return user
+
+    def clean_username(self, username: str, shallow: bool = False) -> str:
+        # Normalised first, so "admin" typed in fullwidth letters meets allauth's "taken" check as "admin".
+        username = super().clean_username(usernames.normalize(username), shallow=shallow)
+        if not shallow:
+            usernames.check_lookalike(username)
+        return username

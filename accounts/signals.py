@@ -1,8 +1,11 @@
 """Open sockets follow the account: deactivating or deleting it, logging out (or ending a session from the
-sessions page) or changing the password takes effect on them at once."""
+sessions page) or changing the password takes effect on them at once. And the account's address hears of a
+new one added to it (allauth tells of removals, primary and password changes itself)."""
 
 import logging
 
+from allauth.account.adapter import get_adapter
+from allauth.account.signals import email_added
 from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_out
@@ -63,3 +66,10 @@ def close_sockets_of_an_ended_session(sender, instance, **kwargs) -> None:
     # allauth ends sessions without a logout signal: "sign out other sessions" on /accounts/sessions/, a ban.
     group = realtime.session_group(instance.session_key)
     transaction.on_commit(lambda: _close(group, realtime.CLOSE_SIGNED_OUT))
+
+
+@receiver(email_added)
+def tell_the_old_address_of_a_new_one(sender, request, user, email_address, **kwargs) -> None:
+    # To the primary address (the new one is not primary yet): someone in the account with a stolen session
+    # adding their own address is the first step of a takeover, and the owner should hear of it.
+    get_adapter(request).send_notification_mail("account/email/email_added", user, {"added_email": email_address.email})

@@ -4,8 +4,10 @@ With no environment set this is the embedded development setup: SQLite and the i
 DATABASE_URL (PostgreSQL) and REDIS_URL (channels-redis, shared by every ASGI worker) switch to production.
 """
 
+import hashlib
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -29,6 +31,14 @@ if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
     raise ImproperlyConfigured("DEBUG is off: set SECRET_KEY to a long random value.")
 
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
+# The development key is public: anything signed with it (allauth's email confirmation links, say) can be
+# forged, so it may serve this machine only (chatsite.middleware refuses other client addresses too).
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+if SECRET_KEY == DEV_SECRET_KEY and (exposed := [h for h in ALLOWED_HOSTS if h not in LOOPBACK_HOSTS]):
+    raise ImproperlyConfigured(
+        f"ALLOWED_HOSTS names {', '.join(exposed)}, but SECRET_KEY is the public development key, which may "
+        "serve only 127.0.0.1 and localhost. Set SECRET_KEY to a long random value."
+    )
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
 INSTALLED_APPS = [
@@ -46,6 +56,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.usersessions",  # records each login's session, so a ban can end them all
+    "allauth.mfa",  # two-factor authentication: TOTP and recovery codes
     "accounts",
     "rooms",
 ]
@@ -54,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "chatsite.middleware.refuse_nul_in_urls",
+    "chatsite.middleware.refuse_remote_clients_with_the_development_key",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -62,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "chatsite.middleware.require_two_factor_for_staff",
 ]
 
 ROOT_URLCONF = "chatsite.urls"
@@ -106,7 +119,30 @@ DB_THREADS = int(os.environ.get("DB_THREADS", "4"))
 SOCKETS_PER_PERSON = int(os.environ.get("SOCKETS_PER_PERSON", "30"))
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
-CHANNEL_PREFIX = os.environ.get("CHANNEL_PREFIX", "roomcast")
+
+
+def deployment_namespace(database: dict, redis_url: str) -> str:
+    """A channel prefix of this deployment's own: Redis pub/sub channels are global to the server (the database
+    number in REDIS_URL does not separate them), so two deployments on one Redis must not share group names.
+    Derived from where the deployment keeps its data (database and Redis, credentials left out), so every worker
+    of one deployment agrees on it without configuration."""
+    redis = urlsplit(redis_url)
+    where = [
+        database.get("ENGINE", ""),
+        database.get("HOST", ""),
+        str(database.get("PORT", "")),
+        str(database.get("NAME", "")),
+        redis.scheme,
+        redis.hostname or "",
+        str(redis.port or ""),
+        redis.path,  # the database number, or a unix socket's path
+        redis.query,  # ?db=N
+    ]
+    return "roomcast-" + hashlib.sha256("|".join(where).encode()).hexdigest()[:12]
+
+
+# CHANNEL_PREFIX overrides the derived namespace (e.g. to keep one across a database move).
+CHANNEL_PREFIX = os.environ.get("CHANNEL_PREFIX") or deployment_namespace(DATABASES["default"], REDIS_URL)
 PRESENCE_PREFIX = f"{CHANNEL_PREFIX}:presence"
 if REDIS_URL:
     # Redis pub/sub: a group send is one PUBLISH, pushed to every worker process subscribed to the group (the
@@ -141,6 +177,13 @@ SEND_RATE = float(os.environ.get("SEND_RATE", "1"))
 # tab of a person reconnecting at once after an outage fits in the burst; past it, catch-ups wait their turn.
 CATCH_UP_BURST = int(os.environ.get("CATCH_UP_BURST", "20"))
 CATCH_UP_RATE = float(os.environ.get("CATCH_UP_RATE", "2"))
+# Opening a socket costs a few queries and a presence announcement: a page reloaded, many tabs at once and a
+# reconnect after an outage fit the burst; a script opening and closing in a loop is held to a few a second.
+CONNECT_BURST = int(os.environ.get("CONNECT_BURST", "30"))
+CONNECT_RATE = float(os.environ.get("CONNECT_RATE", "2"))
+# New rooms: a few at once, then ROOMS_PER_HOUR (every room is a row in everyone's room list).
+ROOMS_BURST = int(os.environ.get("ROOMS_BURST", "5"))
+ROOMS_PER_HOUR = float(os.environ.get("ROOMS_PER_HOUR", "20"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -164,6 +207,12 @@ ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = os.environ.get("ACCOUNT_EMAIL_VERIFICATION", "none")
 ACCOUNT_UNIQUE_EMAIL = True
+# A stolen session must not be enough to take the account over: changing the email addresses or the password
+# asks for the password (or a second factor) again, the old address is told of every change, and a password
+# reset goes only to a verified address (accounts.forms).
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+ACCOUNT_FORMS = {"reset_password": "accounts.forms.ResetPasswordForm"}
 # allauth's rate limits, written out (its defaults) so they are reviewed here. They live in the cache: with
 # REDIS_URL that is Redis, shared by every worker. "ip" is REMOTE_ADDR: behind a proxy the ASGI server must
 # set it from X-Forwarded-For (uvicorn does, for the proxies in its --forwarded-allow-ips).
@@ -178,6 +227,13 @@ ACCOUNT_RATE_LIMITS = {
     "reauthenticate": "10/m/user",
     "confirm_email": "1/3m/key",
 }
+
+# Two-factor authentication (allauth.mfa): an authenticator app (TOTP) with recovery codes, from the account
+# security page. MFA_REQUIRED_FOR_STAFF sends staff without it to enrol before admin opens (on by default in
+# production, off in development).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Roomcast"
+MFA_REQUIRED_FOR_STAFF = env_bool("MFA_REQUIRED_FOR_STAFF", not DEBUG)
 # Django 6.1 mailers; development prints mail (e.g. password resets) to the console.
 MAILERS = {"default": {"BACKEND": os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")}}
 

@@ -304,15 +304,17 @@ def signup(new_context: Callable, username: str, password: str = PASSWORD):
 def login(page, username: str, password: str = PASSWORD):
     """Log in through allauth's form (login = username or email); lands on the room list."""
     page.goto("/accounts/login/")
-    form = page.locator("form", has=page.locator("input[name=login]"))
-    form.locator("input[name=login]").fill(username)
-    form.locator("input[name=password]").fill(password)
-    return _submitted(page, form, username)
+    submit_login(page, username, password)
+    return _landed(page, username)
 
 
 def _submitted(page, form, username: str):
     """Submit an account form; the person lands on the room list, signed in."""
     form.locator("button[type=submit]").click()
+    return _landed(page, username)
+
+
+def _landed(page, username: str):
     expect(page).to_have_url(re.compile(r"/$"))
     expect(page.locator("header .me")).to_contain_text(username)
     return page
@@ -350,13 +352,20 @@ def admin_page(new_context) -> Callable[[str], object]:
 
 
 def admin_login(new_context, username: str, path: str):
-    """A fresh context where `username` (staff) logged in through the admin's own form, on `path`."""
+    """A fresh context where `username` (staff) logged in from admin's login page, on `path`. Admin's login
+    sends to allauth's (its rate limits and two-factor), which comes back to `path`."""
     context = new_context()
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     page = context.new_page()
     page.goto(f"/admin/login/?next={path}")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    submit_login(page, username)
     expect(page).to_have_url(re.compile(re.escape(path) + "$"))
     return page
+
+
+def submit_login(page, username: str, password: str = PASSWORD) -> None:
+    """Fill and send allauth's login form on the page."""
+    form = page.locator("form", has=page.locator("input[name=login]"))
+    form.locator("input[name=login]").fill(username)
+    form.locator("input[name=password]").fill(password)
+    form.locator("button[type=submit]").click()

@@ -37,6 +37,9 @@ MAX_FRAME = 64 * 1024
 TOO_LARGE = "That message is too large to send."
 SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # "\ud83d": half of a character, maybe alone
 TYPING_MIN_INTERVAL = 1.0  # seconds between typing frames from one socket, whatever the page sends
+# A catch-up is answered only while the socket's outbox holds less than this: a client that asks again and
+# again without reading its answers gets no more of them (and is closed once its outbox is full).
+CATCH_UP_BACKLOG = 64 * 1024
 AUTH_RECHECK = 5.0  # seconds a frame's authorization holds for the next ones (see still_signed_in)
 
 # Sockets' database work runs on a pool of threads, each with its own connection, so one socket's queries
@@ -113,11 +116,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.user_id = self.user.pk
         self.room_id: int | None = self.scope["url_route"]["kwargs"].get("room_id")
         self.last_typing = 0.0
+        self.read_upto = 0  # the highest read mark this socket has sent on: lower ones change nothing
+        self.catch_up_frame = 0  # the outbox number of its last catch-up answer (one in flight at a time)
+        self.budget = limits.FrameBudget()
         self.authorized_at = time.monotonic()
         self.outbox = hub.Outbox(self.base_send, self._too_slow)
         refusal = None
         if not self.user.is_authenticated:
             refusal = realtime.CLOSE_SIGNED_OUT
+        elif not await self._may_connect():
+            refusal = realtime.CLOSE_TRY_LATER  # the page retries, backing off
         elif (room_ids := await self._followed_rooms()) is None:
             refusal = CLOSE_NOT_FOUND
         elif await self._too_many_open():
@@ -160,6 +168,15 @@ class ChatConsumer(AsyncWebsocketConsumer):
         # would retry forever; the close code says whether it should (1013) or not (4xxx).
         await self.accept()
         await self._close(code)
+
+    async def _may_connect(self) -> bool:
+        """Opening sockets in a loop costs queries and presence announcements: flood control, before those."""
+        try:
+            await limits.check(self.user.pk, "connect")
+        except limits.SlowDown:
+            log.warning("refusing a socket of user %s for now: opening sockets too fast", self.user.pk)
+            return False
+        return True
 
     async def _too_many_open(self) -> bool:
         """Each socket holds memory and a share of every broadcast: one person may keep only so many open
@@ -231,7 +248,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.close(code=realtime.DAPHNE_CODES[code])
 
     def _too_slow(self) -> None:
-        log.warning("closing a socket of user %s: %d frames behind", self.user_id, hub.OUTBOX_LIMIT)
+        log.warning("closing a socket of user %s: its outbox is full", self.user_id)
         self.close_soon(realtime.CLOSE_TRY_LATER)
 
     # ---- presence --------------------------------------------------------------------------------------
@@ -282,7 +299,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
         return True
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if not self.budget.take():
+            return  # a flood of frames: dropped unread (a page's unanswered sends go again after a reconnect)
         data: dict = {}
+        action = "send"
         try:
             data = parse_frame(text_data)
             action = data.get("action", "send")
@@ -294,16 +314,29 @@ class ChatConsumer(AsyncWebsocketConsumer):
             if not await self.still_signed_in(strict=action in {"edit", "delete"}):
                 return
             reply = await getattr(self, f"on_{action}")(data)
+        except limits.SlowDown as error:
+            reply = self._slowed(action, data, error)
         except services.ChatError as error:
             client_id = data.get("client_id")
             client_id = client_id if isinstance(client_id, str) else None
             reply = services.render_status(str(error), client_id)
             # A page resending what the server already stored (its acknowledgement was lost) and refused now
-            # (too fast, muted, locked since): acknowledge it, or the person would send it again as new.
-            if data.get("action", "send") == "send" and await db(services.already_stored)(self.user, client_id):
+            # (muted, locked since): acknowledge it, or the person would send it again as new.
+            if action == "send" and await db(services.already_stored)(self.user, client_id):
                 reply = services.render_status(client_id=client_id, ok=True)
         if reply:
             self.outbox.put(reply)
+
+    def _slowed(self, action: str, data: dict, error: limits.SlowDown) -> str:
+        """Flood control said no: without a query. A typing notice or read mark is dropped quietly. A send
+        stays pending on the page, which sends it again (same client id) once the wait is over: whether an
+        earlier copy was stored then decides itself, so nothing is put back in the box to be sent twice."""
+        if action in {"typing", "read"}:
+            return ""
+        client_id = data.get("client_id")
+        client_id = client_id if isinstance(client_id, str) else None
+        retry = max(1, -(-error.wait_ms // 1000)) if action == "send" and client_id else None
+        return services.render_status(str(error), client_id, retry=retry)
 
     def _room(self) -> int:
         if self.room_id is None:
@@ -345,13 +378,23 @@ class ChatConsumer(AsyncWebsocketConsumer):
         return ""
 
     async def on_read(self, data: dict) -> str:
-        await db(services.mark_read)(self.user, self._room(), field(data, "seq", int))
+        seq = field(data, "seq", int)
+        if seq > self.read_upto:  # a mark this socket already moved past changes nothing: no query
+            self.read_upto = seq
+            await db(services.mark_read)(self.user, self._room(), seq)
         return ""
 
     async def on_catch_up(self, data: dict) -> str:
-        """Sent by the page on every (re)connect: what it missed in its room, and fresh unread counts."""
+        """Sent by the page on every (re)connect: what it missed in its room, and fresh unread counts. One at a
+        time per socket, and none while its outbox is backed up: a client that keeps asking without reading
+        the answers would otherwise make the server render and hold them all."""
         after = field(data, "after", int)
+        if not self.outbox.delivered(self.catch_up_frame) or self.outbox.chars > CATCH_UP_BACKLOG:
+            return ""
+        self.catch_up_frame = self.outbox.put(await self._catch_up(after))
+        return ""
 
+    async def _catch_up(self, after: int) -> str:
         def gather() -> tuple[str, list[int]]:
             missed = services.catch_up_frame(self.user, self.room_id, after) if self.room_id is not None else ""
             return missed + services.unread_frame(self.user), services.dm_partner_ids(self.user_id)

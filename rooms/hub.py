@@ -34,6 +34,7 @@ from . import presence, realtime, services
 log = logging.getLogger(__name__)
 
 OUTBOX_LIMIT = 256  # frames waiting for one socket; beyond it the client is too slow and is sent away
+OUTBOX_CHARS = 2 * 1024 * 1024  # characters waiting for one socket (a few catch-ups' worth): the same
 GROUP_REFRESH = 3600.0  # seconds: re-join groups well before a layer forgets them (the in-memory one's group_expiry)
 LISTEN_RECHECK = 300.0  # seconds between re-authorizations of a socket that sends nothing
 RETRY = 1.0  # seconds between checks whether the channel layer is back
@@ -65,28 +66,39 @@ class Outbox:
     """Frames on their way to one socket, written in order by a task that exists only while there are some.
 
     Most sends complete at once; a send that waits means the client's TCP window is full. Frames then queue
-    here up to OUTBOX_LIMIT, and past that the socket is closed with 1013 ("try again later"): the page
-    reconnects and catches up from the database, and the room never waits for it. Frames put before the
-    socket is accepted wait for `open()`."""
+    here up to OUTBOX_LIMIT frames or OUTBOX_CHARS characters, and past either the socket is closed with 1013
+    ("try again later"): the page reconnects and catches up from the database, and the room never waits for
+    it. Counting characters too bounds the memory a client that asks and never reads can hold (a catch-up is
+    one frame of up to CATCH_UP_MAX_BYTES). Frames put before the socket is accepted wait for `open()`."""
 
-    __slots__ = ("closed", "frames", "on_overflow", "ready", "send", "writer")
+    __slots__ = ("chars", "closed", "frames", "on_overflow", "put_count", "ready", "send", "writer", "written")
 
     def __init__(self, send: Callable[[dict], Awaitable[None]], on_overflow: Callable[[], None]) -> None:
         self.frames: deque[str] = deque()
+        self.chars = 0  # characters waiting in `frames`
+        self.put_count = self.written = 0  # frames ever put, and ever written (see `delivered`)
         self.writer: asyncio.Task | None = None
         self.send = send
         self.on_overflow = on_overflow
         self.ready = self.closed = False
 
-    def put(self, html: str) -> None:
+    def put(self, html: str) -> int:
+        """Queue a frame; returns its number, for `delivered`."""
         if self.closed:
-            return
-        if len(self.frames) >= OUTBOX_LIMIT:
+            return self.put_count
+        if len(self.frames) >= OUTBOX_LIMIT or self.chars + len(html) > OUTBOX_CHARS:
             self.shut()
             self.on_overflow()
-            return
+            return self.put_count
         self.frames.append(html)
+        self.chars += len(html)
+        self.put_count += 1
         self._write_soon()
+        return self.put_count
+
+    def delivered(self, number: int) -> bool:
+        """Whether frame `number` (from `put`) has been handed to the server (or dropped with the socket)."""
+        return self.closed or self.written >= number
 
     def open(self) -> None:
         self.ready = True
@@ -100,7 +112,10 @@ class Outbox:
     async def _write(self) -> None:
         try:
             while self.frames and not self.closed:
-                await self.send({"type": "websocket.send", "text": self.frames.popleft()})
+                frame = self.frames.popleft()
+                self.chars -= len(frame)
+                await self.send({"type": "websocket.send", "text": frame})
+                self.written += 1
         except Exception:  # the client went away mid-write: its disconnect arrives on its own
             self.shut()
         finally:
@@ -109,6 +124,7 @@ class Outbox:
     def shut(self) -> None:
         self.closed = True
         self.frames.clear()
+        self.chars = 0
 
 
 class Hub:

@@ -7,7 +7,12 @@ and on Redis's clock, which every worker shares; the embedded setup (one process
 
 Sends, edits, deletes and reports share the "write" bucket and are refused with a notice when it is empty.
 A page's catch-up (an expensive query) has its own lenient bucket and waits its turn instead, since a page
-whose catch-up is refused would show a stale room; only a client asking for far more is refused.
+whose catch-up is refused would show a stale room; only a client asking for far more is refused. Typing
+notices and read marks have quiet buckets of their own (past them the frame is dropped: nothing to tell),
+and so do opening a socket and creating a room.
+
+Before any of these, each socket has a budget of frames in memory (`FrameBudget`), checked before a frame is
+even parsed: the person-wide buckets above cost a Redis round trip each, which a flood of frames must not.
 """
 
 from __future__ import annotations
@@ -26,6 +31,14 @@ from .redis_clients import PerLoop
 log = logging.getLogger(__name__)
 
 WRITES = frozenset({"send", "edit", "delete", "report"})
+# Frames a socket may send at once, then per second, whatever they are. A page sends far fewer: a send
+# a second at most once its burst is spent, a typing notice every few seconds, a read mark per new message
+# seen, a catch-up per reconnect. Past it frames are dropped unread (a page's pending sends go again later).
+FRAME_BURST = 30
+FRAME_RATE = 10.0
+# Typing notices and read marks, per person across their sockets: past these the frame is dropped quietly.
+TYPING = ("typing", 3, 1.0)
+READ = ("read", 20, 5.0)
 CATCH_UP_MAY_WAIT = 5.0  # seconds a catch-up waits for its turn before it is refused
 REDIS_TIMEOUT = 1.0  # seconds: a Redis that does not answer lets the frame through rather than stall chat
 POOL_SIZE = 20  # Redis connections per worker for flood control
@@ -57,11 +70,20 @@ class Bucket:
 
 
 def bucket_for(action: str) -> Bucket | None:
-    """The bucket a frame's action draws from, as configured now (None: not limited, or limits off)."""
+    """The bucket an action draws from, as configured now (None: not limited, or limits off). Actions are the
+    socket's frame actions, plus "connect" (opening a socket) and "create_room"."""
     if action in WRITES:
         bucket = Bucket("write", settings.SEND_BURST, settings.SEND_RATE)
     elif action == "catch_up":
         bucket = Bucket("catch_up", settings.CATCH_UP_BURST, settings.CATCH_UP_RATE, CATCH_UP_MAY_WAIT)
+    elif action == "typing":
+        bucket = Bucket(*TYPING)
+    elif action == "read":
+        bucket = Bucket(*READ)
+    elif action == "connect":
+        bucket = Bucket("connect", settings.CONNECT_BURST, settings.CONNECT_RATE)
+    elif action == "create_room":
+        bucket = Bucket("room", settings.ROOMS_BURST, settings.ROOMS_PER_HOUR / 3600)
     else:
         return None
     return bucket if bucket.burst > 0 and bucket.rate > 0 else None
@@ -102,13 +124,44 @@ store = RedisStore(settings.REDIS_URL) if settings.REDIS_URL else MemoryStore()
 _warned_at = -math.inf
 
 
+class SlowDown(services.ChatError):
+    """Refused by flood control: `wait_ms` until the person may try again."""
+
+    def __init__(self, text: str, wait_ms: int) -> None:
+        super().__init__(text)
+        self.wait_ms = wait_ms
+
+
 def slow_down(action: str, wait_ms: int) -> str:
     seconds = max(1, math.ceil(wait_ms / 1000))
-    if action in {"send", "edit"}:
+    if action == "send":
+        return f"You're sending messages too fast. This one goes out by itself in {seconds} s."
+    if action == "edit":
         return f"You're sending messages too fast. Wait {seconds} s, then send again; your message is still in the box."
     if action == "catch_up":
         return f"Too many requests to catch up. Wait {seconds} s, then reload the page."
+    if action == "create_room":
+        minutes = max(1, math.ceil(seconds / 60))
+        return f"You have created many rooms in a short time. Wait {minutes} min, then try again."
     return f"You're doing that too fast. Wait {seconds} s, then try again."
+
+
+class FrameBudget:
+    """One socket's frames: FRAME_BURST at once, then FRAME_RATE a second (GCRA, in memory: no Redis, no
+    allocation, so it can run before anything else does)."""
+
+    __slots__ = ("tat",)
+
+    def __init__(self) -> None:
+        self.tat = 0.0
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        tat = max(self.tat, now)
+        if tat - now > (FRAME_BURST - 1) / FRAME_RATE:
+            return False
+        self.tat = tat + 1 / FRAME_RATE
+        return True
 
 
 async def check(user_id: int, action: str) -> None:
@@ -128,6 +181,6 @@ async def check(user_id: int, action: str) -> None:
             log.warning("flood control is off for now: Redis is unavailable", exc_info=True)
         return
     if wait_ms < 0:
-        raise services.ChatError(slow_down(action, -wait_ms))
+        raise SlowDown(slow_down(action, -wait_ms), -wait_ms)
     if wait_ms:
         await asyncio.sleep(wait_ms / 1000)

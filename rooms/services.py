@@ -19,6 +19,7 @@ from django.db.models import Count, F, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.text import slugify
 
 from . import moderation, realtime
@@ -26,8 +27,12 @@ from .models import Membership, Message, Mute, Room
 
 PARTIALS = "rooms/partials.html"
 PAGE_SIZE = 50
-# A page that missed more changes than this reloads instead of replaying them one by one.
-CATCH_UP_LIMIT = 1000
+# A page that missed more changes than this, or more than this many bytes of them, reloads instead of
+# replaying them one by one: a catch-up costs at most that much rendering and memory, whoever asks how often.
+CATCH_UP_LIMIT = 200
+CATCH_UP_MAX_BYTES = 512 * 1024
+# About what a message's markup adds to its text (author, times, links, actions).
+MESSAGE_MARKUP_BYTES = 600
 
 
 class ChatError(Exception):
@@ -43,8 +48,14 @@ class PostResult:
 # ---- rooms and membership ------------------------------------------------------------------------------
 
 
-def room_list() -> QuerySet[Room]:
-    return Room.objects.filter(kind=Room.Kind.OPEN).annotate(member_count=Count("memberships"))
+def room_list(search: str = "") -> QuerySet[Room]:
+    """Open rooms by name, each with its member count, optionally only those whose name contains `search`.
+    The count is a subquery, so a page of the list counts its own rooms' members, not every room's."""
+    members = Membership.objects.filter(room=OuterRef("pk")).order_by().values("room").annotate(n=Count("pk"))
+    rooms = Room.objects.filter(kind=Room.Kind.OPEN)
+    if search := " ".join(search.split()):
+        rooms = rooms.filter(name__icontains=search)
+    return rooms.annotate(member_count=Coalesce(Subquery(members.values("n")), 0)).order_by("name", "pk")
 
 
 def accessible_room(user: AbstractBaseUser, room_id: int) -> Room | None:
@@ -458,11 +469,28 @@ def catch_up_frame(user: AbstractBaseUser, room_id: int, after: int) -> str:
         .select_related("author")
         .order_by("changed_seq")[: CATCH_UP_LIMIT + 1]
     )
-    if len(changes) > CATCH_UP_LIMIT:
+    # Too much to replay is found before rendering (the cost), and the rendered frame measured (the ceiling).
+    if len(changes) > CATCH_UP_LIMIT or _text_size(changes) > CATCH_UP_MAX_BYTES:
         return render_partial("reload_frame", {})
     frame = render_partial("messages_frame", {"room_id": room.pk, "messages": changes, "upto": room.last_seq})
     # The room's lock as it is now: a page that was away when it changed shows it right.
-    return frame + moderation.room_state_frame(room)
+    frame += moderation.room_state_frame(room)
+    if len(frame) * 4 > CATCH_UP_MAX_BYTES and len(frame.encode()) > CATCH_UP_MAX_BYTES:
+        return render_partial("reload_frame", {})
+    return frame
+
+
+def _text_size(messages: list[Message]) -> int:
+    """About the bytes these messages take rendered, found without rendering them: their text as escaped, in
+    UTF-8 (escaping can make one character six bytes), plus each one's markup."""
+    size = 0
+    for message in messages:
+        size += MESSAGE_MARKUP_BYTES
+        if not message.is_deleted:  # a tombstone is markup only
+            size += len(escape(message.body).encode()) + 4 * message.body.count("\n")  # linebreaksbr's <br>
+        if size > CATCH_UP_MAX_BYTES:
+            break
+    return size
 
 
 # ---- rendering and fan-out -----------------------------------------------------------------------------
@@ -502,6 +530,10 @@ def dot_frame(user_id: int, online: bool) -> str:
     return render_partial("dot", {"user_id": user_id, "online": online, "oob": True})
 
 
-def render_status(text: str = "", client_id: uuid.UUID | None = None, ok: bool = False) -> str:
-    """The sender-only frame: an acknowledgement (the page drops its pending copy) or an error to read."""
-    return render_partial("status_frame", {"text": text, "client_id": client_id or "", "ok": ok})
+def render_status(
+    text: str = "", client_id: uuid.UUID | str | None = None, ok: bool = False, retry: int | None = None
+) -> str:
+    """The sender-only frame: an acknowledgement (the page drops its pending copy), an error to read (the page
+    puts the text back in the composer), or, with `retry`, "not yet": the page sends it again in that many
+    seconds."""
+    return render_partial("status_frame", {"text": text, "client_id": client_id or "", "ok": ok, "retry": retry})

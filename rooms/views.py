@@ -3,15 +3,19 @@ import uuid
 from asgiref.sync import async_to_sync
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 
-from . import presence, services
+from . import limits, presence, services
 from .forms import RoomForm
 from .models import Message, Room
 
 User = get_user_model()
+ROOMS_PER_PAGE = 50
+ROOM_SEARCH_MAX = 80  # a room name's length
 
 
 @login_required
@@ -19,21 +23,26 @@ def index(request: HttpRequest) -> HttpResponse:
     form = RoomForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
+            async_to_sync(limits.check)(request.user.pk, "create_room")  # every room is a row in everyone's list
             room = services.create_room(request.user, form.cleaned_data["name"], form.cleaned_data["description"])
         except services.ChatError as error:
             form.add_error("name", str(error))
         else:
             return redirect(room)
-    status = 400 if form.errors else 200
-    return render(request, "rooms/index.html", {"rooms": services.room_list(), "form": form}, status=status)
+    search = request.GET.get("q", "")[:ROOM_SEARCH_MAX]
+    page = Paginator(services.room_list(search), ROOMS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {"rooms": page, "search": search, "form": form}
+    return render(request, "rooms/index.html", context, status=400 if form.errors else 200)
 
 
+@never_cache  # private conversations must not linger in a shared browser's or a proxy's cache
 @login_required
 def room(request: HttpRequest, slug: str) -> HttpResponse:
     room = get_object_or_404(Room, kind=Room.Kind.OPEN, slug=slug)
     return _conversation(request, room, title=room.name, composer_placeholder=f"Message #{room.name}")
 
 
+@never_cache
 @login_required
 def direct(request: HttpRequest, username: str) -> HttpResponse:
     other = get_object_or_404(User, username=username)
@@ -77,6 +86,7 @@ def _conversation(request: HttpRequest, room: Room, **context) -> HttpResponse:
     return render(request, "rooms/room.html", context)
 
 
+@never_cache
 @login_required
 def history(request: HttpRequest, room_id: int) -> HttpResponse:
     """A page of older (?before=seq) or newer (?after=seq) messages; htmx swaps it in place of its loader."""
@@ -92,6 +102,7 @@ def history(request: HttpRequest, room_id: int) -> HttpResponse:
     return render(request, "rooms/partials.html#history_page", context)
 
 
+@never_cache
 @login_required
 def permalink(request: HttpRequest, message_id: int) -> HttpResponse:
     message = get_object_or_404(Message.objects.visible().select_related("room"), pk=message_id)
@@ -108,6 +119,7 @@ def permalink(request: HttpRequest, message_id: int) -> HttpResponse:
     return redirect(f"{url}?around={message.seq}#msg-{message.pk}")
 
 
+@never_cache
 @login_required
 def people(request: HttpRequest) -> HttpResponse:
     users = list(User.objects.filter(is_active=True).exclude(pk=request.user.pk).order_by("username"))

@@ -331,6 +331,22 @@
     if (!clientId || !form) return; // not about a send, or already handled
     delete status.dataset.clientId;
     const send = pending.get(clientId);
+    if (status.dataset.retry && send) {
+      // Flood control: not now. It stays pending, as itself, and goes again (same client id) after the wait.
+      const copy = document.getElementById(`pending-${clientId}`);
+      copy?.querySelector(".muted")?.replaceChildren("waiting…");
+      setTimeout(() => {
+        if (!pending.has(clientId)) return;
+        copy?.querySelector(".muted")?.replaceChildren("sending…");
+        if (connected) {
+          socket.send(send.frame);
+          watch(clientId);
+        } else {
+          send.wentOut = true; // goes again with the other unanswered sends when the socket reopens
+        }
+      }, Number(status.dataset.retry) * 1000);
+      return;
+    }
     pending.delete(clientId);
     if (status.dataset.ok === "1") {
       if (box()?.querySelector(":scope > .history-newer")) {

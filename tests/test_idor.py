@@ -283,7 +283,18 @@ async def probe_socket_room(w: World) -> None:
     await alice.disconnect()
 
 
-SOCKETS = {"ws/": probe_socket_any_page, "ws/rooms/<int:room_id>/": probe_socket_room}
+async def probe_socket_unknown_path(w: World) -> None:
+    # Before and after authentication alike: a final "not found", not a server error (and no retrying).
+    for path in ("/ws/rooms/-1/", "/ws/rooms/general/", "/ws/nope/", "/ws", "/admin/"):
+        assert await refused(None, path) == 4404, path
+        assert await refused(w.alice, path) == 4404, path
+
+
+SOCKETS = {
+    "ws/": probe_socket_any_page,
+    "ws/rooms/<int:room_id>/": probe_socket_room,
+    "": probe_socket_unknown_path,
+}
 
 
 @pytest.mark.asyncio

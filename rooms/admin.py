@@ -40,15 +40,43 @@ class MembershipInline(admin.TabularInline):
         return not (obj and obj.is_direct) and super().has_delete_permission(request, obj)
 
 
+class OpenFilter(admin.SimpleListFilter):
+    """Open or dealt with: reports (resolved or not), bans and mutes (in force or ended), rooms (archived)."""
+
+    title = "status"
+    parameter_name = "status"
+    options = {"open": "Open", "closed": "Resolved"}
+
+    def lookups(self, request, model_admin):
+        return list(self.options.items())
+
+    def queryset(self, request, queryset):
+        if self.value() in self.options:
+            return self.filter(queryset, self.value() == "open")
+        return queryset
+
+    def filter(self, queryset: QuerySet, open_: bool) -> QuerySet:
+        return queryset.filter(resolved_at__isnull=open_)
+
+
+class ArchivedFilter(OpenFilter):
+    title = "archived"
+    parameter_name = "archived"
+    options = {"open": "No", "closed": "Yes"}
+
+    def filter(self, queryset: QuerySet, open_: bool) -> QuerySet:
+        return queryset.filter(archived_at__isnull=open_)
+
+
 @admin.register(Room)
 class RoomAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "kind", "slug", "members", "locked", "last_seq", "created_by", "created_at"]
-    list_filter = ["kind", "locked", "created_at"]
+    list_display = ["__str__", "kind", "slug", "members", "locked", "archived", "last_seq", "created_by", "created_at"]
+    list_filter = ["kind", "locked", ArchivedFilter, "created_at"]
     search_fields = ["name", "slug", "description", "memberships__user__username"]
     prepopulated_fields = {"slug": ["name"]}
-    readonly_fields = ["direct_key", "last_seq", "last_message_at", "created_at"]
+    readonly_fields = ["direct_key", "last_seq", "last_message_at", "created_at", "archived_at"]
     inlines = [MembershipInline]
-    actions = ["lock_rooms", "unlock_rooms"]
+    actions = ["lock_rooms", "unlock_rooms", "archive_rooms", "unarchive_rooms"]
 
     def view_on_site(self, room: Room) -> str | None:
         # A direct conversation has no address of its own: each of its two people reaches it by the other's name.
@@ -56,7 +84,7 @@ class RoomAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Room | None = None) -> list[str]:
         # Kind is chosen once; a direct conversation is defined by its two people, not by editable fields.
-        if obj and obj.is_direct:
+        if obj and (obj.is_direct or obj.is_archived):  # an archived room stays locked until it is unarchived
             return [f.name for f in Room._meta.fields]
         # Moderators (change_room is theirs for locking) lock and unlock; the rest of a room is the site's.
         if obj and not request.user.is_superuser:
@@ -77,6 +105,25 @@ class RoomAdmin(admin.ModelAdmin):
     def members(self, room: Room) -> int:
         return room.member_count
 
+    @admin.display(boolean=True, ordering="archived_at")
+    def archived(self, room: Room) -> bool:
+        return room.is_archived
+
+    # Deleting: only a room nobody wrote in (moderation.delete_room says why); the rest are archived. Moderators
+    # have no rooms.delete_room at all. No bulk deletion: each room is checked and logged on its own.
+    def has_delete_permission(self, request: HttpRequest, obj: Room | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and (
+            obj is None or moderation.delete_room_problem(obj) is None
+        )
+
+    def get_actions(self, request: HttpRequest, action_location=admin.ActionLocation.CHANGE_LIST) -> dict:
+        actions = super().get_actions(request, action_location)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_model(self, request: HttpRequest, obj: Room) -> None:
+        moderation.delete_room(request.user, obj)
+
     def save_model(self, request: HttpRequest, obj: Room, form: forms.ModelForm, change: bool) -> None:
         # Ticking "locked" is a moderation action like the list's: logged, and live on the room's pages.
         if "locked" not in form.changed_data:
@@ -96,10 +143,29 @@ class RoomAdmin(admin.ModelAdmin):
         self._set_locked(request, queryset, False)
 
     def _set_locked(self, request: HttpRequest, queryset: QuerySet[Room], locked: bool) -> None:
-        changed = sum(moderation.set_locked(request.user, room, locked) for room in queryset.filter(kind="open"))
-        if skipped := queryset.exclude(kind="open").count():
-            self.message_user(request, f"{plural(skipped, 'direct conversation')} skipped.", messages.WARNING)
+        rooms = queryset.filter(kind="open", archived_at__isnull=True)
+        changed = sum(moderation.set_locked(request.user, room, locked) for room in rooms)
+        self._skipped(request, queryset, archived_too=True)
         self.message_user(request, f"{plural(changed, 'room')} {'locked' if locked else 'unlocked'}.")
+
+    @admin.action(description="Archive selected rooms (read-only for all, off the room list)", permissions=["change"])
+    def archive_rooms(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
+        changed = sum(moderation.set_archived(request.user, room, True) for room in queryset.filter(kind="open"))
+        self._skipped(request, queryset)
+        self.message_user(request, f"{plural(changed, 'room')} archived.")
+
+    @admin.action(description="Unarchive selected rooms (and unlock them)", permissions=["change"])
+    def unarchive_rooms(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
+        changed = sum(moderation.set_archived(request.user, room, False) for room in queryset.filter(kind="open"))
+        self._skipped(request, queryset)
+        self.message_user(request, f"{plural(changed, 'room')} unarchived.")
+
+    def _skipped(self, request: HttpRequest, queryset: QuerySet[Room], archived_too: bool = False) -> None:
+        if direct := queryset.exclude(kind="open").count():
+            self.message_user(request, f"{plural(direct, 'direct conversation')} skipped.", messages.WARNING)
+        if archived_too and (archived := queryset.filter(kind="open", archived_at__isnull=False).count()):
+            text = f"{plural(archived, 'archived room')} skipped: unarchive them first."
+            self.message_user(request, text, messages.WARNING)
 
 
 class RemovedFilter(admin.SimpleListFilter):
@@ -164,25 +230,6 @@ class MessageAdmin(admin.ModelAdmin):
 # ---- moderation ----------------------------------------------------------------------------------------
 
 
-class OpenFilter(admin.SimpleListFilter):
-    """Open or dealt with: for reports (resolved_at) and bans or mutes (still in force)."""
-
-    title = "status"
-    parameter_name = "status"
-    options = {"open": "Open", "closed": "Resolved"}
-
-    def lookups(self, request, model_admin):
-        return list(self.options.items())
-
-    def queryset(self, request, queryset):
-        if self.value() in self.options:
-            return self.filter(queryset, self.value() == "open")
-        return queryset
-
-    def filter(self, queryset: QuerySet, open_: bool) -> QuerySet:
-        return queryset.filter(resolved_at__isnull=open_)
-
-
 class BanStatusFilter(OpenFilter):
     options = {"open": "In force", "closed": "Ended"}
 
@@ -211,9 +258,11 @@ class ReportAdmin(admin.ModelAdmin):
     ]  # fmt: skip
     list_display_links = ["message_excerpt"]
     list_filter = [OpenFilter, "resolution", "message__room__kind", "created_at"]
-    search_fields = ["reason", "message__body", "message__author__username", "reporter__username"]
+    search_fields = ["reason", "reported_body", "message__body", "message__author__username", "reporter__username"]
     list_select_related = ["message__author", "message__room", "reporter", "resolved_by"]
-    fields = ["message_excerpt", "author", "room", "reporter", "reason", "created_at", "status", "resolved_by"]
+    fields = [
+        "reported_text", "message_now", "author", "room", "reporter", "reason", "created_at", "status", "resolved_by",
+    ]  # fmt: skip
     readonly_fields = fields
     actions = ["remove_message", "remove_all_by_author", "mute_author", "ban_author", "dismiss"]
 
@@ -242,9 +291,25 @@ class ReportAdmin(admin.ModelAdmin):
     def has_ban_permission(self, request: HttpRequest) -> bool:
         return self.has_change_permission(request) and request.user.has_perm("rooms.add_ban")
 
+    # What was reported, not what the message says now: its author may have edited it since.
     @admin.display(description="message")
     def message_excerpt(self, report: Report) -> str:
-        return excerpt(report.message.body) + (" (removed)" if report.message.is_deleted else "")
+        text = excerpt(report.reported_body)
+        if report.edited_since:
+            text = f"{text} (edited after it was reported)"
+        return text + (" (removed)" if report.message.is_deleted else "")
+
+    @admin.display(description="reported message")
+    def reported_text(self, report: Report) -> str:
+        return report.reported_body
+
+    @admin.display(description="the message now")
+    def message_now(self, report: Report) -> str:
+        if report.message.is_deleted:
+            return "Removed."
+        if report.edited_since:
+            return f"Edited after it was reported. It now says: {report.message.body}"
+        return "Unchanged since it was reported."
 
     @admin.display(description="author", ordering="message__author__username")
     def author(self, report: Report):
@@ -379,20 +444,37 @@ class BanAdmin(admin.ModelAdmin):
 
     @admin.action(description="Lift ban", permissions=["change"])
     def lift(self, request: HttpRequest, queryset: QuerySet[Ban]) -> None:
-        lifted = moderation.lift_bans(request.user, queryset)
+        try:
+            lifted = moderation.lift_bans(request.user, queryset)
+        except services.ChatError as error:
+            self.message_user(request, f"{error} No ban was lifted.", messages.ERROR)
+            return
         self.message_user(request, f"{plural(lifted, 'ban')} lifted.")
 
 
 class MuteForm(forms.ModelForm):
+    actor = None  # the moderator, set by MuteAdmin.get_form
+
     class Meta:
         model = Mute
         fields = ["room", "user", "until", "reason"]
 
-    def clean_until(self) -> dt.datetime:
-        until = self.cleaned_data["until"]
-        if until <= timezone.now():
-            raise forms.ValidationError("A mute must end in the future.")
-        return until
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if "room" in self.fields:
+            # Open rooms only: a mute in a direct conversation comes from a report about it. This queryset also
+            # decides what the form can show back for a submitted id, so it never names a direct conversation.
+            self.fields["room"].queryset = Room.objects.filter(kind=Room.Kind.OPEN)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        # Changing a mute keeps its room and person (read-only on the page): those are checked then.
+        room = data.get("room") or (self.instance.room if self.instance.pk else None)
+        user = data.get("user") or (self.instance.user if self.instance.pk else None)
+        if room and user and data.get("until"):
+            if problem := moderation.mute_problem(self.actor, room, user, data["until"]):
+                raise forms.ValidationError(problem)
+        return data
 
 
 @admin.register(Mute)
@@ -407,6 +489,21 @@ class MuteAdmin(admin.ModelAdmin):
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict:
         return {"until": timezone.now() + moderation.REPORT_MUTE, **super().get_changeform_initial_data(request)}
+
+    def get_form(self, request: HttpRequest, obj: Mute | None = None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        return type(form.__name__, (form,), {"actor": request.user})
+
+    # A mute the moderator could not have made (their own, a staff member's) they can neither change nor end.
+    def has_change_permission(self, request: HttpRequest, obj: Mute | None = None) -> bool:
+        return super().has_change_permission(request, obj) and not (
+            obj and moderation.hierarchy_problem(request.user, obj.user, "mute")
+        )
+
+    def has_delete_permission(self, request: HttpRequest, obj: Mute | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and not (
+            obj and moderation.hierarchy_problem(request.user, obj.user, "unmute")
+        )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Mute | None = None) -> list[str]:
         return ["room", "user", "created_by", "created_at"] if obj else []
@@ -429,7 +526,12 @@ class MuteAdmin(admin.ModelAdmin):
 
     @admin.action(description="Unmute", permissions=["delete"])
     def unmute(self, request: HttpRequest, queryset: QuerySet[Mute]) -> None:
-        self.message_user(request, f"{plural(moderation.unmute(request.user, queryset), 'mute')} ended.")
+        try:
+            ended = moderation.unmute(request.user, queryset)
+        except services.ChatError as error:
+            self.message_user(request, f"{error} No mute was ended.", messages.ERROR)
+            return
+        self.message_user(request, f"{plural(ended, 'mute')} ended.")
 
 
 @admin.register(ModerationLog)

@@ -17,6 +17,11 @@ class RoomQuerySet(models.QuerySet["Room"]):
         mine = Membership.objects.filter(room=OuterRef("pk"), user=user)
         return self.filter(Q(kind=Room.Kind.OPEN) | Q(kind=Room.Kind.DIRECT) & Exists(mine))
 
+    def listed(self) -> RoomQuerySet:
+        """The public room list: open rooms that are not archived (an archived room stays readable, and in its
+        members' sidebars, but nobody is invited into it)."""
+        return self.filter(kind=Room.Kind.OPEN, archived_at__isnull=True)
+
 
 class Room(models.Model):
     class Kind(models.TextChoices):
@@ -41,6 +46,9 @@ class Room(models.Model):
     last_message_at = models.DateTimeField(null=True, blank=True, editable=False)
     # A moderator made the room read-only for everyone but moderators (open rooms only).
     locked = models.BooleanField(default=False, help_text="Read-only for everyone but moderators.")
+    # A moderator archived the room: read-only for everyone, moderators included, and out of the room list.
+    # It is locked too, so the one-statement send (which knows only the lock) refuses it without a new check.
+    archived_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = RoomQuerySet.as_manager()
 
@@ -53,11 +61,17 @@ class Room(models.Model):
                 | Q(kind="direct", slug__isnull=True, direct_key__isnull=False),
             ),
             models.CheckConstraint(name="room_lock_open_only", condition=Q(kind="open") | Q(locked=False)),
+            models.CheckConstraint(
+                name="room_archived_open_and_locked",
+                condition=Q(archived_at__isnull=True) | Q(kind="open", locked=True),
+            ),
         ]
 
     def __str__(self) -> str:
+        # Not the direct key: who talks privately with whom is not for every page that names a room (admin's
+        # mutes, log and reports show this) to tell.
         if self.kind == self.Kind.DIRECT:
-            return f"DM {self.direct_key}"
+            return f"Direct conversation #{self.pk}"
         return self.name
 
     def save(self, *args, **kwargs) -> None:
@@ -77,6 +91,10 @@ class Room(models.Model):
     @property
     def is_direct(self) -> bool:
         return self.kind == self.Kind.DIRECT
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
 
 class Membership(models.Model):
@@ -218,6 +236,8 @@ class Report(models.Model):
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reports")
     reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports")
     reason = models.CharField(max_length=REASON_MAX_LENGTH)
+    # The message as it was when reported: its author may edit it before a moderator looks.
+    reported_body = models.TextField(max_length=Message.MAX_LENGTH, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     resolved_at = models.DateTimeField(null=True, blank=True, editable=False)
     resolved_by = models.ForeignKey(
@@ -235,6 +255,11 @@ class Report(models.Model):
     def is_open(self) -> bool:
         return self.resolved_at is None
 
+    @property
+    def edited_since(self) -> bool:
+        """The message now says something other than what was reported."""
+        return self.message.body != self.reported_body
+
 
 class ModerationLog(models.Model):
     """Who did what to whom, when and why: written by every moderation action, in the same transaction."""
@@ -248,6 +273,9 @@ class ModerationLog(models.Model):
         UNMUTE = "unmute", "Unmuted"
         LOCK = "lock", "Locked a room"
         UNLOCK = "unlock", "Unlocked a room"
+        ARCHIVE = "archive", "Archived a room"
+        UNARCHIVE = "unarchive", "Unarchived a room"
+        DELETE_ROOM = "delete_room", "Deleted an empty room"
         RESOLVE = "resolve_report", "Resolved reports"
         DISMISS = "dismiss_report", "Dismissed reports"
 

@@ -23,7 +23,10 @@ Action = ModerationLog.Action
 Resolution = Report.Resolution
 
 LOCKED = "This room is locked by a moderator; you can read but not write."
+ARCHIVED = "This room is archived; you can read it, but nobody can write in it."
+UNLOCK_ARCHIVED = "This room is archived: unarchive it to let people write again."
 THANKS = "Thanks, a moderator will review it."
+ALREADY_REVIEWED = "A moderator has already reviewed your report of this message."
 REPORT_MUTE = dt.timedelta(hours=24)  # "Mute author in this room for 24 h" in the report queue
 CONTEXT = 3  # messages shown on each side of a reported one
 
@@ -51,6 +54,33 @@ def plural(n: int, word: str) -> str:
 
 def _log(actor: AbstractBaseUser, action: str, **fields) -> ModerationLog:
     return ModerationLog.objects.create(actor=actor, action=action, **fields)
+
+
+# What each action on a person is refused with: on oneself, and on staff by someone who is not a superuser.
+HIERARCHY = {
+    "ban": ("You can't ban yourself.", "Only a superuser can ban a staff member."),
+    "lift": ("You can't lift your own ban.", "Only a superuser can lift a staff member's ban."),
+    "mute": ("You can't mute yourself.", "Only a superuser can mute a staff member."),
+    "unmute": ("You can't unmute yourself.", "Only a superuser can unmute a staff member."),
+}
+
+
+def hierarchy_problem(actor: AbstractBaseUser, user: AbstractBaseUser, act: str) -> str | None:
+    """Why `actor` may not `act` (a key of HIERARCHY) on `user`: nobody acts on themselves, and only superusers
+    act on staff (a moderator must not silence, or free, those who oversee moderators)."""
+    own, staff = HIERARCHY[act]
+    if user.pk == actor.pk:
+        return own
+    if (user.is_staff or user.is_superuser) and not actor.is_superuser:
+        return staff
+    return None
+
+
+def _refuse_any(actor: AbstractBaseUser, users: Iterable[AbstractBaseUser], act: str) -> None:
+    """All or nothing: one person the actor may not act on refuses the whole batch, with the reason."""
+    for user in users:
+        if problem := hierarchy_problem(actor, user, act):
+            raise services.ChatError(problem)
 
 
 # ---- removing messages ---------------------------------------------------------------------------------
@@ -92,10 +122,8 @@ def remove_all_by(actor: AbstractBaseUser, author: AbstractBaseUser, room: Room,
 
 def ban_problem(actor: AbstractBaseUser, user: AbstractBaseUser, until: dt.datetime | None) -> str | None:
     """Why this ban cannot be made, if it cannot (the admin form shows it)."""
-    if user.pk == actor.pk:
-        return "You can't ban yourself."
-    if user.is_staff and not actor.is_superuser:
-        return "Only a superuser can ban a staff member."
+    if problem := hierarchy_problem(actor, user, "ban"):
+        return problem
     if until is not None and until <= timezone.now():
         return "A ban must end in the future (or leave the end empty)."
     return None
@@ -124,10 +152,12 @@ def ban(actor: AbstractBaseUser, user: AbstractBaseUser, reason: str = "", until
 
 
 def lift_bans(actor: AbstractBaseUser, bans: QuerySet[Ban], reason: str = "") -> int:
-    """End bans that are still in force; the person can log in again (their old sessions stay ended)."""
+    """End bans that are still in force; the person can log in again (their old sessions stay ended). Refused
+    as a whole if one of them is a ban the actor may not lift (their own, or a staff member's)."""
     _require(actor, "rooms.change_ban")
     with transaction.atomic():
-        lifting = list(bans.active().select_related(None).select_for_update())
+        lifting = list(bans.active().select_related("user").select_for_update(of=("self",)))
+        _refuse_any(actor, (b.user for b in lifting), "lift")
         now = timezone.now()
         for b in lifting:
             b.lifted_at, b.lifted_by = now, actor
@@ -151,11 +181,23 @@ def suspension_text(ban: Ban) -> str:
 # ---- mutes ---------------------------------------------------------------------------------------------
 
 
+def mute_problem(actor: AbstractBaseUser, room: Room, user: AbstractBaseUser, until: dt.datetime) -> str | None:
+    """Why this mute cannot be made, if it cannot (the admin form shows it)."""
+    if problem := hierarchy_problem(actor, user, "mute"):
+        return problem
+    if until <= timezone.now():
+        return "A mute must end in the future."
+    # What happens in a direct conversation reaches moderators only when one of its two people reports it.
+    if room.is_direct and not Report.objects.filter(message__room=room, message__author=user).exists():
+        return "Someone can be muted in a direct conversation only from a report about their message there."
+    return None
+
+
 def mute(actor: AbstractBaseUser, room: Room, user: AbstractBaseUser, until: dt.datetime, reason: str = "") -> Mute:
     """Someone may read the room but not write in it until `until`; muting again replaces the end and reason."""
     _require(actor, "rooms.add_mute")
-    if until <= timezone.now():
-        raise services.ChatError("A mute must end in the future.")
+    if problem := mute_problem(actor, room, user, until):
+        raise services.ChatError(problem)
     with transaction.atomic():
         muted, _ = Mute.objects.update_or_create(
             room=room,
@@ -167,9 +209,11 @@ def mute(actor: AbstractBaseUser, room: Room, user: AbstractBaseUser, until: dt.
 
 
 def unmute(actor: AbstractBaseUser, mutes: QuerySet[Mute], reason: str = "") -> int:
+    """End mutes; refused as a whole if one of them is the actor's own or a staff member's."""
     _require(actor, "rooms.delete_mute")
     with transaction.atomic():
-        ending = list(mutes.select_related(None).select_for_update())
+        ending = list(mutes.select_related("user").select_for_update(of=("self",)))
+        _refuse_any(actor, (m.user for m in ending), "unmute")
         Mute.objects.filter(pk__in=[m.pk for m in ending]).delete()
         ModerationLog.objects.bulk_create(
             ModerationLog(
@@ -203,6 +247,8 @@ def send_refusal(user: AbstractBaseUser, room_id: int) -> services.ChatError | N
     )
     if room is None:
         return services.ChatError("That conversation does not exist.")
+    if room.is_archived:  # moderators included: an archived room is the record, closed
+        return services.ChatError(ARCHIVED)
     if room.mute_until is not None:
         return services.ChatError(muted_text(room, room.mute_until, room.mute_reason))
     if room.locked and not is_moderator(user):
@@ -220,16 +266,66 @@ def set_locked(actor: AbstractBaseUser, room: Room, locked: bool, reason: str = 
     if room.is_direct:
         raise services.ChatError("Only rooms can be locked, not direct conversations.")
     with transaction.atomic():
-        changed = Room.objects.filter(pk=room.pk).exclude(locked=locked).update(locked=locked)
+        rooms = Room.objects.filter(pk=room.pk)
+        # An archived room stays locked (the send's statement relies on it) until it is unarchived.
+        changed = rooms.exclude(locked=locked).filter(archived_at__isnull=True).update(locked=locked)
+        if not changed:
+            if not locked and rooms.filter(archived_at__isnull=False).exists():
+                raise services.ChatError(UNLOCK_ARCHIVED)
+            return False
         room.locked = locked
+        _log(actor, Action.LOCK if locked else Action.UNLOCK, room=room, reason=reason)
+        _show_room_state(room)
+    return True
+
+
+# ---- archiving and deleting rooms ----------------------------------------------------------------------
+
+
+def set_archived(actor: AbstractBaseUser, room: Room, archived: bool, reason: str = "") -> bool:
+    """Archive an open room (read-only for everyone, moderators included; off the room list; still readable
+    by its members) or bring it back; its open pages change at once. Archiving locks the room, so the
+    one-statement send refuses writes as it does for a lock; unarchiving unlocks it. False if it already was."""
+    _require(actor, "rooms.change_room")
+    if room.is_direct:
+        raise services.ChatError("Only rooms can be archived, not direct conversations.")
+    with transaction.atomic():
+        now = timezone.now() if archived else None
+        changed = Room.objects.filter(pk=room.pk, archived_at__isnull=archived).update(archived_at=now, locked=archived)
         if not changed:
             return False
-        _log(actor, Action.LOCK if locked else Action.UNLOCK, room=room, reason=reason)
-        frame = room_state_frame(room)
-        transaction.on_commit(
-            lambda: realtime.send_frames({realtime.viewers_group(room.pk): frame}), robust=True
-        )  # fmt: skip
+        room.archived_at, room.locked = now, archived
+        _log(actor, Action.ARCHIVE if archived else Action.UNARCHIVE, room=room, reason=reason)
+        _show_room_state(room)
     return True
+
+
+def delete_room_problem(room: Room) -> str | None:
+    """Why this room cannot be deleted, if it cannot. Only a room nobody wrote in goes (spam, a mistake): one
+    with messages is the record (its reports and the log point into it), and is archived instead."""
+    if room.is_direct:
+        return "Direct conversations can't be deleted."
+    if Message.objects.filter(room=room).exists():
+        return "This room has messages, so it can't be deleted: archive it instead."
+    return None
+
+
+def delete_room(actor: AbstractBaseUser, room: Room, reason: str = "") -> None:
+    """Delete a room without messages (rooms.delete_room: superusers; the Moderators group archives)."""
+    _require(actor, "rooms.delete_room")
+    with transaction.atomic():
+        # The room's row, held until commit: a send (which updates it first) waits, then finds it gone.
+        room = Room.objects.select_for_update().get(pk=room.pk)
+        if problem := delete_room_problem(room):
+            raise services.ChatError(problem)
+        _log(actor, Action.DELETE_ROOM, reason=reason, details=f"#{room.name} ({room.slug})")
+        room.delete()
+
+
+def _show_room_state(room: Room) -> None:
+    """Once committed, the room's open pages show its state as it is now (locked or not)."""
+    frame = room_state_frame(room)
+    transaction.on_commit(lambda: realtime.send_frames({realtime.viewers_group(room.pk): frame}), robust=True)
 
 
 def room_state_frame(room: Room) -> str:
@@ -241,8 +337,11 @@ def room_state_frame(room: Room) -> str:
 
 
 def report_message(user: AbstractBaseUser, message_id: int, reason: str) -> Report:
-    """Anyone who can see a message (not their own) asks moderators to look at it. Reporting it again updates
-    the reason, and reopens the report if it had been dealt with."""
+    """Anyone who can see a message (not their own) asks moderators to look at it; the report keeps the text
+    as it is now. Reporting it again while the report is open updates the reason (the reported text stays).
+    Once moderators have dealt with it, only someone new reopens the question, or the same person if the
+    message has been edited since: otherwise one person could put a dismissed message back in the queue
+    forever."""
     reason = services.clean_text(
         reason, name="The reason", limit=Report.REASON_MAX_LENGTH, empty="Please say what is wrong with this message."
     )
@@ -251,14 +350,21 @@ def report_message(user: AbstractBaseUser, message_id: int, reason: str) -> Repo
         raise services.ChatError("That message no longer exists.")
     if message.author_id == user.pk:
         raise services.ChatError("You can't report your own message.")
-    report, _ = Report.objects.update_or_create(
-        message=message,
-        reporter=user,
-        defaults={
-            "reason": reason, "created_at": timezone.now(), "resolved_at": None, "resolved_by": None,
-            "resolution": "",
-        },
-    )  # fmt: skip
+    with transaction.atomic():
+        report, created = Report.objects.select_for_update().get_or_create(
+            message=message, reporter=user, defaults={"reason": reason, "reported_body": message.body}
+        )
+        if created:
+            return report
+        if report.is_open:
+            report.reason = reason
+            report.save(update_fields=["reason"])
+            return report
+        if message.edited_at is None or message.edited_at <= report.resolved_at:
+            raise services.ChatError(ALREADY_REVIEWED)
+        report.reason, report.reported_body, report.created_at = reason, message.body, timezone.now()
+        report.resolved_at, report.resolved_by, report.resolution = None, None, ""
+        report.save()
     return report
 
 

@@ -114,3 +114,31 @@ def test_locking_a_room_in_admin_hides_the_composer_live(logged_in, make_user, n
     expect(bob.locator("#composer textarea")).to_be_hidden()
     expect(bob.get_by_text(moderation.LOCKED)).to_be_visible()
     assert_not_reloaded(bob)
+
+
+def test_archiving_a_room_in_admin_makes_it_read_only_live_and_the_report_shows_the_reported_text(
+    logged_in, make_user, new_context
+):
+    dave = make_user("dave")
+    room = in_thread(services.create_room, dave, "Old Project")
+    said = in_thread(services.post_message, dave, room.pk, "Ship it on Friday, losers", uuid.uuid4()).message
+    bob = open_room(logged_in("bob"), "old-project")
+    in_thread(moderation.report_message, User.objects.get(username="bob"), said.pk, "Rude")
+    in_thread(services.edit_message, dave, said.pk, "Ship it on Friday")  # cleaned up before review
+    expect(bob.locator(f"#msg-{said.pk}")).to_contain_text("Ship it on Friday")
+
+    mod = moderator_admin(new_context, "/admin/rooms/report/")
+    row = mod.locator("#result_list tbody tr", has_text="Ship it on Friday, losers")
+    expect(row).to_contain_text("(edited after it was reported)")
+    row.get_by_role("link").first.click()
+    expect(mod.locator(".report-context tr.reported mark")).to_have_text("Ship it on Friday, losers")
+
+    mod.goto("/admin/rooms/room/")
+    mod.locator("#result_list tbody tr", has_text="Old Project").locator("input.action-select").check()
+    mod.locator("select[name=action]").select_option("archive_rooms")
+    mod.locator("button[name=index]").click()
+    expect(mod.locator("ul.messagelist")).to_contain_text("1 room archived.")
+
+    expect(bob.locator("#composer textarea")).to_be_hidden()
+    expect(bob.locator(f"#msg-{said.pk}")).to_contain_text("Ship it on Friday")  # still readable
+    assert_not_reloaded(bob)

@@ -151,7 +151,7 @@ def server_env(
         "SECRET_KEY": secret_key,
         "ALLOWED_HOSTS": "127.0.0.1",
         "PYTHONUNBUFFERED": "1",
-        **({} if flood_control else {"SEND_RATE": "0", "CATCH_UP_RATE": "0"}),
+        **({} if flood_control else {"SEND_RATE": "0", "CATCH_UP_RATE": "0", "FRAME_RATE": "0"}),
     }
 
 
@@ -171,7 +171,7 @@ class Page:
     def __init__(self, address: str, room_id: int, cookie: str, name: str = "") -> None:
         self.room_id = room_id
         self.url = f"ws://{address}/ws/rooms/{room_id}/"
-        self.headers = {"Cookie": cookie, "Origin": f"http://{address.split(':')[0]}"}
+        self.headers = {"Cookie": cookie, "Origin": f"http://{address}"}
         self.name = name
         self.messages: dict[int, tuple[int, int, str]] = {}  # id -> (seq, changed, body), as placed
         self.cursor = 0  # every change up to here has been seen

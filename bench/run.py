@@ -157,6 +157,7 @@ def roomcast_env(args: argparse.Namespace, prefix: str) -> dict:
         "SECRET_KEY": args.secret_key,
         # The benchmark's senders go up to 80 msg/s each, its pages are read over plain HTTP on loopback.
         "SEND_RATE": "0",
+        "FRAME_RATE": "0",
         "CATCH_UP_RATE": "0",
         "SECURE_SSL_REDIRECT": "false",
         "ALLOWED_HOSTS": "127.0.0.1",

@@ -177,6 +177,10 @@ SEND_RATE = float(os.environ.get("SEND_RATE", "1"))
 # tab of a person reconnecting at once after an outage fits in the burst; past it, catch-ups wait their turn.
 CATCH_UP_BURST = int(os.environ.get("CATCH_UP_BURST", "20"))
 CATCH_UP_RATE = float(os.environ.get("CATCH_UP_RATE", "2"))
+# Before any of those, each socket may send FRAME_BURST frames at once, then FRAME_RATE a second, whatever they
+# are (checked in memory before a frame is parsed); a page sends far fewer. 0 turns it off (the benchmark).
+FRAME_BURST = int(os.environ.get("FRAME_BURST", "30"))
+FRAME_RATE = float(os.environ.get("FRAME_RATE", "10"))
 # Opening a socket costs a few queries and a presence announcement: a page reloaded, many tabs at once and a
 # reconnect after an outage fit the burst; a script opening and closing in a loop is held to a few a second.
 CONNECT_BURST = int(os.environ.get("CONNECT_BURST", "30"))

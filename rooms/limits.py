@@ -31,11 +31,6 @@ from .redis_clients import PerLoop
 log = logging.getLogger(__name__)
 
 WRITES = frozenset({"send", "edit", "delete", "report"})
-# Frames a socket may send at once, then per second, whatever they are. A page sends far fewer: a send
-# a second at most once its burst is spent, a typing notice every few seconds, a read mark per new message
-# seen, a catch-up per reconnect. Past it frames are dropped unread (a page's pending sends go again later).
-FRAME_BURST = 30
-FRAME_RATE = 10.0
 # Typing notices and read marks, per person across their sockets: past these the frame is dropped quietly.
 TYPING = ("typing", 3, 1.0)
 READ = ("read", 20, 5.0)
@@ -147,20 +142,27 @@ def slow_down(action: str, wait_ms: int) -> str:
 
 
 class FrameBudget:
-    """One socket's frames: FRAME_BURST at once, then FRAME_RATE a second (GCRA, in memory: no Redis, no
-    allocation, so it can run before anything else does)."""
+    """One socket's frames: settings.FRAME_BURST at once, then FRAME_RATE a second (GCRA, in memory: no Redis,
+    no allocation, so it runs before anything else does). A page sends far fewer: a send a second at most once
+    its burst is spent, a typing notice every few seconds, a read mark per new message seen, a catch-up per
+    reconnect. Past it frames are dropped unread (a page's unanswered sends go again after a reconnect)."""
 
-    __slots__ = ("tat",)
+    __slots__ = ("burst", "interval", "tat")
 
     def __init__(self) -> None:
         self.tat = 0.0
+        off = settings.FRAME_BURST <= 0 or settings.FRAME_RATE <= 0
+        self.interval = 0.0 if off else 1 / settings.FRAME_RATE
+        self.burst = settings.FRAME_BURST
 
     def take(self) -> bool:
+        if not self.interval:
+            return True
         now = time.monotonic()
         tat = max(self.tat, now)
-        if tat - now > (FRAME_BURST - 1) / FRAME_RATE:
+        if tat - now > (self.burst - 1) * self.interval:
             return False
-        self.tat = tat + 1 / FRAME_RATE
+        self.tat = tat + self.interval
         return True
 
 

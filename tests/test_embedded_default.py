@@ -70,6 +70,7 @@ def embedded_server(tmp_path):
 def uvicorn_server(tmp_path, monkeypatch):
     """The production server (README), on the embedded setup."""
     monkeypatch.setenv("SEND_RATE", "0")  # its stalled-client test sends 1000 messages as fast as it can
+    monkeypatch.setenv("FRAME_RATE", "0")
     with serving(
         tmp_path, [sys.executable, "-m", "uvicorn", "chatsite.asgi:application", "--no-access-log", "--port"]
     ) as at:
@@ -167,8 +168,11 @@ def test_a_client_that_stops_reading_is_sent_away_and_the_room_goes_on(uvicorn_s
     assert len(texts) < sent and not any(f"{sent - 1} ж" in t for t in texts)  # dropped, not kept for him
 
     seen = max(int(n) for n in re.findall(r'data-changed="(\d+)"', "".join(texts)))
-    back = connect(f"ws://{uvicorn_server}{path}", additional_headers={"Cookie": bob, "Origin": base}, max_size=None)
-    with back as ws:
+    with connect(f"ws://{uvicorn_server}{path}", additional_headers={"Cookie": bob, "Origin": base}) as ws:
         ws.send(json.dumps({"action": "catch_up", "after": seen}))
-        while f"{sent - 1} ж" not in ws.recv(timeout=5):
-            pass  # back, he gets what he missed from the database
+        # Back, he missed more than a catch-up replays (hundreds of long messages): his page reloads...
+        while 'data-reload="1"' not in ws.recv(timeout=5):
+            pass
+    # ... and shows the room as it is now, from the database.
+    page = urllib.request.urlopen(urllib.request.Request(f"{base}/rooms/general/", headers={"Cookie": bob}))
+    assert f"{sent - 1} ж" in page.read().decode()

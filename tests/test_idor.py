@@ -174,13 +174,24 @@ PUBLIC = {
     "account_reset_password_done",
     "account_reset_password_from_key",
     "account_reset_password_from_key_done",
+    "mfa_authenticate",  # the second step of signing in: it holds the half-signed-in person's own state only
 }
 OWN_ACCOUNT = {
     "account_email",
     "account_change_password",
     "account_set_password",
     "account_reauthenticate",
+    "account_request_reauthentication_code",
+    "account_confirm_reauthentication_code",
+    "account_security",
     "usersessions_list",
+    "mfa_index",
+    "mfa_activate_totp",
+    "mfa_deactivate_totp",
+    "mfa_view_recovery_codes",
+    "mfa_generate_recovery_codes",
+    "mfa_download_recovery_codes",
+    "mfa_reauthenticate",
 }
 BOGUS = {"key": "bogus-key", "uidb36": "0"}  # parameters of allauth's emailed links
 
@@ -322,7 +333,7 @@ def snapshot(w: World) -> dict:
 @pytest.mark.asyncio
 @pytest.mark.redis
 async def test_frames_about_a_conversation_she_cannot_see_change_nothing(world, settings):
-    settings.SEND_RATE = settings.CATCH_UP_RATE = 0  # many frames at once: flood control is not under test
+    settings.SEND_RATE = settings.CATCH_UP_RATE = settings.FRAME_RATE = 0  # many frames at once: not under test
     actions = ChatConsumer.ACTIONS
     assert actions <= ABOUT_A_MESSAGE | ABOUT_ITS_ROOM, "classify the new frame action in tests/test_idor.py"
     carol, _ = await open_socket(world.carol, f"/ws/rooms/{world.general.pk}/")

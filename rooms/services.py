@@ -49,10 +49,10 @@ class PostResult:
 
 
 def room_list(search: str = "") -> QuerySet[Room]:
-    """Open rooms by name, each with its member count, optionally only those whose name contains `search`.
-    The count is a subquery, so a page of the list counts its own rooms' members, not every room's."""
+    """Open rooms that are not archived, by name, each with its member count, optionally only those whose name
+    contains `search`. The count is a subquery, so a page of the list counts its own rooms' members only."""
     members = Membership.objects.filter(room=OuterRef("pk")).order_by().values("room").annotate(n=Count("pk"))
-    rooms = Room.objects.filter(kind=Room.Kind.OPEN)
+    rooms = Room.objects.listed()
     if search := " ".join(search.split()):
         rooms = rooms.filter(name__icontains=search)
     return rooms.annotate(member_count=Coalesce(Subquery(members.values("n")), 0)).order_by("name", "pk")
@@ -82,7 +82,11 @@ def create_room(user: AbstractBaseUser, name: str, description: str = "") -> Roo
 
 
 def join(user: AbstractBaseUser, room: Room) -> Membership:
-    """Membership, created on first visit; the person's other open pages start following the room at once."""
+    """Membership, created on first visit; the person's other open pages start following the room at once.
+    An archived room is read without joining it (it is closed: it no longer gains members)."""
+    if room.is_archived:
+        existing = Membership.objects.filter(room=room, user=user).first()
+        return existing or Membership(room=room, user=user, last_read_seq=room.last_seq)
     membership, created = Membership.objects.get_or_create(
         room=room, user=user, defaults={"last_read_seq": room.last_seq}
     )
@@ -411,6 +415,8 @@ def delete_message(user: AbstractBaseUser, message_id: object) -> Message:
     """The author, or a moderator (rooms.delete_message permission), removes a message from every screen."""
     message = _own_message(user, message_id, moderator_may=True)
     doomed = Message.objects.filter(pk=message.pk)
+    if message.author_id == user.pk and message.room.is_archived:  # the record, closed (moderators still remove)
+        raise ChatError(moderation.ARCHIVED)
     if message.author_id == user.pk:
         delete_messages(doomed, by=user)
     else:  # a moderator's removal: logged, and the reports about it resolved

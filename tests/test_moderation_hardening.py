@@ -348,6 +348,32 @@ def test_the_room_list_queryset_leaves_out_archived_and_direct_rooms(world):
     assert ModerationLog.objects.filter(action=Action.ARCHIVE).count() == 1
 
 
+def test_an_archived_room_leaves_the_room_list_and_reads_without_joining(world):
+    general, mod = world["general"], world["mod"]
+    services.post_message(world["alice"], general.pk, "the last word", uuid.uuid4())
+    moderation.set_archived(mod, general, True)
+    dave = make_user("dave")
+    client = signed_in(dave)
+    assert "General" not in client.get("/").content.decode()
+    assert "General" not in client.get("/", {"q": "gen"}).content.decode()
+    page = client.get("/rooms/general/").content.decode()  # its link still works: the record stays readable
+    assert "the last word" in page and 'data-archived="1"' in page
+    assert "This room is archived; you can read it, but nobody can write in it." in page
+    assert not general.memberships.filter(user=dave).exists()  # a closed room gains no members
+    assert "General" not in client.get("/people/").content.decode().split('id="room-list"')[1].split("</ul>")[0]
+
+
+def test_an_author_cannot_delete_a_message_in_an_archived_room_but_a_moderator_can(world):
+    general, mod, alice = world["general"], world["mod"], world["alice"]
+    mine = services.post_message(alice, general.pk, "keep me", uuid.uuid4()).message
+    moderation.set_archived(mod, general, True)
+    with pytest.raises(services.ChatError, match="archived"):
+        services.delete_message(alice, mine.pk)
+    assert Message.objects.get(pk=mine.pk).deleted_at is None
+    services.delete_message(mod, mine.pk)  # moderation still works on the record
+    assert Message.objects.get(pk=mine.pk).deleted_at is not None
+
+
 def test_only_open_rooms_can_be_archived_and_an_archived_room_stays_locked(world):
     dm = services.direct_room(world["alice"], world["bob"])
     with pytest.raises(services.ChatError, match="Only rooms can be archived"):

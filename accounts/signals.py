@@ -6,6 +6,7 @@ import logging
 
 from allauth.account.adapter import get_adapter
 from allauth.account.signals import email_added
+from allauth.mfa.signals import authenticator_added
 from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_out
@@ -73,3 +74,13 @@ def tell_the_old_address_of_a_new_one(sender, request, user, email_address, **kw
     # To the primary address (the new one is not primary yet): someone in the account with a stolen session
     # adding their own address is the first step of a takeover, and the owner should hear of it.
     get_adapter(request).send_notification_mail("account/email/email_added", user, {"added_email": email_address.email})
+
+
+@receiver(authenticator_added)
+def end_other_sessions_on_enrolment(sender, request, user, authenticator, **kwargs) -> None:
+    """Turning on two-factor ends the account's other sessions (and closes their pages): one signed in before
+    with the password alone, perhaps a stolen one, must not keep what now needs a code (admin, for staff)."""
+    current = request.session.session_key if request is not None else None
+    for session in UserSession.objects.purge_and_list(user):
+        if session.session_key != current:
+            session.end()

@@ -35,9 +35,26 @@ def skeleton(name: str) -> str:
     return "".join(shown).casefold()
 
 
+# Scripts written together (UTS #39's "highly restrictive" level): Japanese is Han with kana, Korean Han with
+# Hangul, Chinese may use Bopomofo; each may also have Latin letters in it ("john田中").
+_WRITTEN_TOGETHER = [
+    {"HAN", "HIRAGANA", "KATAKANA", "LATIN"},
+    {"HAN", "HANGUL", "LATIN"},
+    {"HAN", "BOPOMOFO", "LATIN"},
+]
+
+
+def mixes_alphabets(name: str) -> bool:
+    """Letters from more than one script, unless they are scripts one language writes together."""
+    scripts = {categories.alias(char) for char in name} - {"COMMON", "INHERITED"}
+    if len(scripts) <= 1:
+        return False
+    return not any(scripts <= together for together in _WRITTEN_TOGETHER)
+
+
 def check_lookalike(name: str) -> None:
     """Refuse a (normalised) username that mixes alphabets, or looks like an existing person's."""
-    if confusables.is_mixed_script(name):
+    if mixes_alphabets(name):
         raise ValidationError(MIXED_ALPHABETS, code="mixed_alphabets")
     looks = skeleton(name)
     # Another name can look like this one only if it is this look in plain letters, or has letters outside

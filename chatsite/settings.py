@@ -127,15 +127,17 @@ def deployment_namespace(database: dict, redis_url: str) -> str:
     Derived from where the deployment keeps its data (database and Redis, credentials left out), so every worker
     of one deployment agrees on it without configuration."""
     redis = urlsplit(redis_url)
+    # Spelled as every worker will read it: defaults filled in, so "redis://h" and "redis://h:6379/0" agree.
+    redis_db = redis.path.strip("/") or "0" if redis.scheme in {"redis", "rediss"} else redis.path
     where = [
         database.get("ENGINE", ""),
-        database.get("HOST", ""),
-        str(database.get("PORT", "")),
+        (database.get("HOST") or "localhost").lower(),
+        str(database.get("PORT") or "5432"),
         str(database.get("NAME", "")),
         redis.scheme,
-        redis.hostname or "",
-        str(redis.port or ""),
-        redis.path,  # the database number, or a unix socket's path
+        (redis.hostname or "localhost").lower(),
+        str(redis.port or 6379),
+        redis_db,  # the database number, or a unix socket's path
         redis.query,  # ?db=N
     ]
     return "roomcast-" + hashlib.sha256("|".join(where).encode()).hexdigest()[:12]
@@ -209,7 +211,9 @@ LOGIN_REDIRECT_URL = "rooms:index"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
-ACCOUNT_EMAIL_VERIFICATION = os.environ.get("ACCOUNT_EMAIL_VERIFICATION", "none")
+# In production an address is confirmed by mail (optional: signing in does not wait for it), which two-factor
+# needs (allauth enrols only accounts whose addresses are verified); in development there is no mail to read.
+ACCOUNT_EMAIL_VERIFICATION = os.environ.get("ACCOUNT_EMAIL_VERIFICATION", "none" if DEBUG else "optional")
 ACCOUNT_UNIQUE_EMAIL = True
 # A stolen session must not be enough to take the account over: changing the email addresses or the password
 # asks for the password (or a second factor) again, the old address is told of every change, and a password

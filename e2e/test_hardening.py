@@ -141,14 +141,19 @@ def test_sending_too_fast_shows_a_notice_keeps_the_message_pending_and_sends_it_
     assert refused is not None and refused > 10, "the burst of 10 went through, and then came a notice"
     expect(status).to_have_text(re.compile(r"You're sending messages too fast\. This one goes out by itself in \d s\."))
     expect(status).to_be_visible()
-    # Not put back in the box (where it could be sent twice, or merged with others): it waits, as itself.
+    # Not put back in the box (where it could be sent twice, or merged with others): it waits, as itself,
+    # and what is written after it waits behind it.
     expect(box).to_have_value("")
+    send(alice, "written after")
     pending = alice.locator(".messages .pending")
-    expect(pending).to_have_count(1)
-    expect(pending).to_contain_text(f"quick {refused}")
-    expect(pending).to_contain_text("waiting…")
+    expect(pending).to_have_count(2)
+    expect(pending.first).to_contain_text(f"quick {refused}")
+    expect(pending.first).to_contain_text("waiting…")
+    expect(pending.last).to_contain_text("written after")
 
-    # After the wait the page sends it again by itself: stored once, shown once.
-    expect(messages(alice).last).to_contain_text(f"quick {refused}", timeout=8000)
+    # After the wait the page sends them by itself, in order: each stored once, shown once.
+    expect(messages(alice).last).to_contain_text("written after", timeout=8000)
+    expect(messages(alice).nth(-2)).to_contain_text(f"quick {refused}")
     expect(pending).to_have_count(0)
-    assert Message.objects.filter(body=f"quick {refused}").count() == 1
+    stored = list(Message.objects.order_by("seq").values_list("body", flat=True))
+    assert stored[-2:] == [f"quick {refused}", "written after"] and stored.count(f"quick {refused}") == 1

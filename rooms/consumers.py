@@ -335,7 +335,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return ""
         client_id = data.get("client_id")
         client_id = client_id if isinstance(client_id, str) else None
-        retry = max(1, -(-error.wait_ms // 1000)) if action == "send" and client_id else None
+        retry = max(1, error.wait_ms) if action == "send" and client_id else None
         return services.render_status(str(error), client_id, retry=retry)
 
     def _room(self) -> int:

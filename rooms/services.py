@@ -62,7 +62,8 @@ def accessible_room(user: AbstractBaseUser, room_id: int) -> Room | None:
     return Room.objects.accessible_to(user).filter(pk=room_id).first()
 
 
-def create_room(user: AbstractBaseUser, name: str, description: str = "") -> Room:
+def clean_room_name(name: str) -> tuple[str, str]:
+    """A new room's name, tidied, and its address (slug); or why it cannot be."""
     name = " ".join(name.split())
     if not name:
         raise ChatError("A room needs a name.")
@@ -71,6 +72,11 @@ def create_room(user: AbstractBaseUser, name: str, description: str = "") -> Roo
         raise ChatError("A room name needs at least one letter or digit.")
     if Room.objects.filter(slug=slug).exists():
         raise ChatError(f"A room called “{name}” already exists.")
+    return name, slug
+
+
+def create_room(user: AbstractBaseUser, name: str, description: str = "") -> Room:
+    name, slug = clean_room_name(name)
     try:
         with transaction.atomic():
             room = Room.objects.create(name=name, slug=slug, description=description.strip(), created_by=user)
@@ -541,5 +547,5 @@ def render_status(
 ) -> str:
     """The sender-only frame: an acknowledgement (the page drops its pending copy), an error to read (the page
     puts the text back in the composer), or, with `retry`, "not yet": the page sends it again in that many
-    seconds."""
+    milliseconds, and holds later sends behind it."""
     return render_partial("status_frame", {"text": text, "client_id": client_id or "", "ok": ok, "retry": retry})

@@ -23,6 +23,7 @@ def index(request: HttpRequest) -> HttpResponse:
     form = RoomForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
+            services.clean_room_name(form.cleaned_data["name"])  # a name that is taken costs no turn
             async_to_sync(limits.check)(request.user.pk, "create_room")  # every room is a row in everyone's list
             room = services.create_room(request.user, form.cleaned_data["name"], form.cleaned_data["description"])
         except services.ChatError as error:

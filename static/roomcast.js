@@ -227,13 +227,26 @@
     );
   }
 
+  // At most one read mark a second (the latest): a busy room must not spend the socket's frame budget,
+  // which its sends share, on a mark per message.
   let lastRead = 0;
+  let lastReadAt = 0;
+  let readTimer = null;
   function markRead() {
     if (!reading() || !connected) return;
+    const wait = lastReadAt + 1000 - Date.now();
+    if (wait > 0) {
+      readTimer ??= setTimeout(() => {
+        readTimer = null;
+        markRead();
+      }, wait);
+      return;
+    }
     const last = [...box().querySelectorAll(":scope > article.message[data-seq]")].at(-1);
     const seq = last ? Number(last.dataset.seq) : 0;
     if (seq > lastRead) {
       lastRead = seq;
+      lastReadAt = Date.now();
       wsSend({ action: "read", seq });
     }
   }
@@ -277,7 +290,31 @@
 
   // Sent text shows at once as "sending…" and is kept until the server answers: an error puts it back,
   // a drop before the answer sends it again on reconnect.
-  const pending = new Map(); // client id -> { body, frame, wentOut }
+  const pending = new Map(); // client id -> { body, frame, wentOut, held }, in the order they were written
+
+  // Flood control said "not yet" to a send: it and every later one wait, in order, and go one at a time
+  // once the wait is over (each answer lets the next go, or says to wait again).
+  let holdTimer = null;
+  const isHeld = () => [...pending.values()].some((send) => send.held);
+  function holdUntil(ms) {
+    clearTimeout(holdTimer);
+    holdTimer = setTimeout(releaseNext, ms);
+  }
+  function releaseNext() {
+    holdTimer = null;
+    const next = [...pending].find(([, send]) => send.held);
+    if (!next) return;
+    const [clientId, send] = next;
+    send.held = false;
+    document.getElementById(`pending-${clientId}`)?.querySelector(".muted")?.replaceChildren("sending…");
+    if (connected) {
+      socket.send(send.frame);
+      send.wentOut = true;
+      watch(clientId);
+    } else {
+      send.wentOut = true; // goes with the other unanswered sends when the socket reopens
+    }
+  }
 
   document.addEventListener("htmx:wsConfigSend", (evt) => {
     const form = evt.target.closest("#composer");
@@ -290,14 +327,17 @@
       showStatus(problem);
       return;
     }
-    pending.set(clientId, { body, frame: JSON.stringify({ body, client_id: clientId }), wentOut: connected });
-    watch(clientId);
+    const held = isHeld();
+    if (held) evt.preventDefault(); // behind a send that waits its turn: it waits too, in order
+    pending.set(clientId, { body, frame: JSON.stringify({ body, client_id: clientId }), wentOut: connected && !held, held });
+    if (!held) watch(clientId);
     const messages = box();
     if (messages && body.trim()) {
       const article = document.createElement("article");
       article.id = `pending-${clientId}`;
       article.className = "message mine pending";
-      article.innerHTML = '<header class="meta"><span class="author">You</span> <span class="muted">sending…</span></header><div class="body"></div>';
+      article.innerHTML = '<header class="meta"><span class="author">You</span> <span class="muted"></span></header><div class="body"></div>';
+      article.querySelector(".muted").textContent = held ? "waiting…" : "sending…";
       article.querySelector(".body").textContent = body;
       messages.append(article);
       scrollToEnd();
@@ -333,21 +373,14 @@
     const send = pending.get(clientId);
     if (status.dataset.retry && send) {
       // Flood control: not now. It stays pending, as itself, and goes again (same client id) after the wait.
-      const copy = document.getElementById(`pending-${clientId}`);
-      copy?.querySelector(".muted")?.replaceChildren("waiting…");
-      setTimeout(() => {
-        if (!pending.has(clientId)) return;
-        copy?.querySelector(".muted")?.replaceChildren("sending…");
-        if (connected) {
-          socket.send(send.frame);
-          watch(clientId);
-        } else {
-          send.wentOut = true; // goes again with the other unanswered sends when the socket reopens
-        }
-      }, Number(status.dataset.retry) * 1000);
+      send.held = true;
+      send.wentOut = false;
+      document.getElementById(`pending-${clientId}`)?.querySelector(".muted")?.replaceChildren("waiting…");
+      holdUntil(Number(status.dataset.retry));
       return;
     }
     pending.delete(clientId);
+    if (isHeld() && !holdTimer) releaseNext(); // an answer lets the next waiting send go
     if (status.dataset.ok === "1") {
       if (box()?.querySelector(":scope > .history-newer")) {
         location.assign(location.pathname); // sent from an old part of the history: show it at the end

@@ -281,6 +281,7 @@ def test_creating_rooms_is_limited_per_person_with_a_clear_error(transactional_d
     other.force_login(make_user("alice"))
     for n in range(3):
         assert client.post("/", {"name": f"spam {n}"}).status_code == 302
+        assert client.post("/", {"name": f"spam {n}"}).status_code == 400  # taken: no room, and no turn spent
     refused = client.post("/", {"name": "spam 3"})
     assert refused.status_code == 400
     content = refused.content.decode()

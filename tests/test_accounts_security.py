@@ -133,6 +133,14 @@ def test_a_password_reset_goes_only_to_a_verified_address(alice):
     assert "/accounts/password/reset/key/" in reset_mail_to(alice.email)
 
 
+def test_the_address_an_account_was_made_with_gets_its_reset_link_unverified(bob):
+    # The default setup verifies nobody's address at sign-up: a forgotten password must still be resettable.
+    EmailAddress.objects.create(user=bob, email=bob.email, primary=True, verified=False)
+    assert "/accounts/password/reset/key/" in reset_mail_to(bob.email)
+    carol = User.objects.create_user("carol", "carol@example.com", "pw-pw-pw-pw")  # made in admin: no rows
+    assert "/accounts/password/reset/key/" in reset_mail_to(carol.email)
+
+
 def test_an_address_made_primary_while_unverified_gets_no_reset_link(bob):
     # Nobody verified bob's addresses (sign-up without verification), so a thief could make theirs primary.
     EmailAddress.objects.create(user=bob, email=bob.email, primary=False, verified=False)
@@ -184,7 +192,9 @@ def test_usernames_are_stored_normalised_and_other_alphabets_are_welcome():
     make_user("alice")
     assert sign_up("\uff42ob") == "signed up"  # fullwidth b
     assert User.objects.filter(username="bob").exists()
-    for name in ("\u674e\u660e", "jos\u00e9", "\u0440\u043e\u0435"):  # Han, accented Latin, all-Cyrillic
+    # Han, accented Latin, all-Cyrillic, and scripts one language writes together: Japanese (Han with kana),
+    # Korean (Hangul with Han), a Latin name with Han.
+    for name in ("\u674e\u660e", "jos\u00e9", "\u0440\u043e\u0435", "田中さん", "タナカ太郎", "김민수金", "john田中"):
         assert sign_up(name) == "signed up", name
 
 
@@ -295,3 +305,23 @@ def test_the_security_page_links_password_email_sessions_and_two_factor(alice):
     for link in ("/accounts/password/change/", "/accounts/email/", "/accounts/sessions/", "/accounts/2fa/"):
         assert f'href="{link}"' in page
     assert "Off: set up an authenticator app" in page
+
+
+@override_settings(MFA_REQUIRED_FOR_STAFF=True)
+def test_turning_on_two_factor_ends_the_other_sessions_of_the_account():
+    """A session signed in with the password alone, before two-factor (a stolen one, say), keeps nothing that
+    now needs a code: enrolling in one session signs the others out."""
+    from allauth.mfa.signals import authenticator_added
+    from django.test import RequestFactory
+
+    staff = make_user("mod", is_staff=True, is_superuser=True)
+    here, elsewhere = Client(), Client()
+    for client in (here, elsewhere):
+        client.post("/accounts/login/", {"login": "mod", "password": "correct-horse-battery"})
+        assert client.get("/accounts/security/").status_code == 200  # signed in (and its session recorded)
+    request = RequestFactory().get("/")
+    request.session = here.session
+    authenticator = TOTP.activate(staff, generate_totp_secret()).instance
+    authenticator_added.send(sender=type(authenticator), request=request, user=staff, authenticator=authenticator)
+    assert here.get("/admin/").status_code == 200  # the session that enrolled goes on
+    assert elsewhere.get("/accounts/security/").status_code == 302  # the other one is signed out

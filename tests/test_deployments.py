@@ -97,3 +97,15 @@ def test_the_default_prefix_follows_the_deployments_database_and_redis():
     assert prefix_of(**{**here, "REDIS_URL": "redis://cache:6379/9"}) != one  # another Redis database
     assert prefix_of(**{**here, "DATABASE_URL": "postgres://roomcast@db.internal:5432/staging"}) != one
     assert prefix_of(**here, CHANNEL_PREFIX="shared-on-purpose") == "shared-on-purpose"  # the override
+
+
+def test_workers_of_one_deployment_agree_on_its_namespace_however_they_spell_its_addresses():
+    from chatsite.settings import deployment_namespace
+
+    db = {"ENGINE": "django.db.backends.postgresql", "HOST": "DB.internal", "PORT": "", "NAME": "roomcast"}
+    same_db = {**db, "HOST": "db.internal", "PORT": 5432}
+    one = deployment_namespace(db, "redis://cache.internal")
+    assert one == deployment_namespace(same_db, "redis://cache.internal:6379/0")
+    assert one == deployment_namespace(db, "redis://:secret@cache.internal:6379")  # credentials left out
+    assert one != deployment_namespace(db, "redis://cache.internal/1")  # another Redis database
+    assert one != deployment_namespace({**db, "NAME": "other"}, "redis://cache.internal")

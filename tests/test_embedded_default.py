@@ -71,6 +71,9 @@ def uvicorn_server(tmp_path, monkeypatch):
     """The production server (README), on the embedded setup."""
     monkeypatch.setenv("SEND_RATE", "0")  # its stalled-client test sends 1000 messages as fast as it can
     monkeypatch.setenv("FRAME_RATE", "0")
+    # Catch-ups that wait their turn would hold a stalled client's socket (and the server's shutdown) open
+    # long after the test is done with it; tests/test_abuse.py's stalled client asks for many.
+    monkeypatch.setenv("CATCH_UP_RATE", "0")
     with serving(
         tmp_path, [sys.executable, "-m", "uvicorn", "chatsite.asgi:application", "--no-access-log", "--port"]
     ) as at:

@@ -41,6 +41,16 @@ def _pool_connections_closed(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2 costs about half a second per password on this box, and most tests make two or three people:
+    they hash with MD5 (PBKDF2 stays listed, so a hash made by a server process still checks)."""
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_login_rate_limits():
     """allauth counts failed logins per address and per login name in the cache, for minutes: a test that
     logs in as alice must not be refused for another test's failures (a banned login counts as one)."""

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
-from rooms import realtime
+import realtime
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from channels.security.websocket import AllowedHostsOriginValidator, WebsocketDe
 from django.core.handlers.asgi import ASGIRequest  # noqa: E402
 from django.middleware.csrf import CsrfViewMiddleware  # noqa: E402
 
-from rooms.middleware import SocketAuthMiddlewareStack  # noqa: E402
+from realtime.auth import SocketAuthMiddlewareStack  # noqa: E402
 from rooms.routing import websocket_urlpatterns  # noqa: E402
 
 

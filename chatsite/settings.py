@@ -302,6 +302,7 @@ LOGGING = {
     "root": {"handlers": ["errors"], "level": "ERROR"},
     "loggers": {
         "rooms": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "realtime": {"handlers": ["console"], "level": "INFO", "propagate": False},
         # "Exception inside application": a consumer or view that crashed, with its traceback.
         "daphne": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },

@@ -23,7 +23,11 @@ from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.models import AnonymousUser
 
-from . import hub, limits, moderation, presence, realtime, services
+import realtime
+from realtime import hub, limits, presence
+from realtime.outbox import Outbox
+
+from . import moderation, services
 from .models import Membership
 
 log = logging.getLogger(__name__)
@@ -120,7 +124,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.catch_up_frame = 0  # the outbox number of its last catch-up answer (one in flight at a time)
         self.budget = limits.FrameBudget()
         self.authorized_at = time.monotonic()
-        self.outbox = hub.Outbox(self.base_send, self._too_slow)
+        self.outbox = Outbox(self.base_send, self._too_slow)
         refusal = None
         if not self.user.is_authenticated:
             refusal = realtime.CLOSE_SIGNED_OUT

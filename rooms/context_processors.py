@@ -2,7 +2,9 @@ from asgiref.sync import async_to_sync
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from . import presence, services
+from realtime import presence
+
+from . import services
 
 
 def sidebar(request: HttpRequest) -> dict:

@@ -16,7 +16,9 @@ from django.db import transaction
 from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from . import realtime, services
+import realtime
+
+from . import services
 from .models import Ban, Message, ModerationLog, Mute, Report, Room
 
 Action = ModerationLog.Action

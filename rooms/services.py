@@ -22,7 +22,9 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.text import slugify
 
-from . import moderation, realtime
+import realtime
+
+from . import moderation
 from .models import Membership, Message, Mute, Room
 
 PARTIALS = "rooms/partials.html"

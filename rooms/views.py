@@ -9,7 +9,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
-from . import limits, presence, services
+from realtime import limits, presence
+
+from . import services
 from .forms import RoomForm
 from .models import Message, Room
 
@@ -26,7 +28,7 @@ def index(request: HttpRequest) -> HttpResponse:
             services.clean_room_name(form.cleaned_data["name"])  # a name that is taken costs no turn
             async_to_sync(limits.check)(request.user.pk, "create_room")  # every room is a row in everyone's list
             room = services.create_room(request.user, form.cleaned_data["name"], form.cleaned_data["description"])
-        except services.ChatError as error:
+        except (services.ChatError, limits.SlowDown) as error:
             form.add_error("name", str(error))
         else:
             return redirect(room)

@@ -8,7 +8,8 @@ import pytest
 from channels.db import database_sync_to_async
 from django.contrib.auth.models import Permission
 
-from rooms import presence, services
+from realtime import presence
+from rooms import services
 from rooms.models import Membership, Message
 
 from .helpers import (
@@ -335,7 +336,7 @@ async def test_a_password_change_anywhere_sends_every_page_to_reconnect(people):
 async def test_a_socket_that_only_listens_is_closed_once_its_session_ends(people, monkeypatch):
     from django.contrib.sessions.models import Session
 
-    from rooms import hub
+    from realtime import hub
 
     monkeypatch.setattr(presence, "HEARTBEAT", 0.2)
     monkeypatch.setattr(hub, "LISTEN_RECHECK", 0)

@@ -20,7 +20,8 @@ from django.test import Client
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from rooms import limits, services
+from realtime import limits
+from rooms import services
 from rooms.consumers import MAX_FRAME
 from rooms.models import Message
 

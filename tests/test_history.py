@@ -6,7 +6,8 @@ import uuid
 import pytest
 from asgiref.sync import async_to_sync
 
-from rooms import presence, services
+from realtime import presence
+from rooms import services
 from rooms.models import Membership
 
 from .helpers import make_user

@@ -766,7 +766,7 @@ async def test_a_resend_of_a_stored_message_is_acknowledged_even_when_sends_are_
 @live
 async def test_a_ban_committed_while_a_socket_joins_still_refuses_it(people, monkeypatch):
     """The ban's close event went out before this worker followed the person's group."""
-    from rooms import hub as hubs
+    from realtime import hub as hubs
 
     bob, general = people["bob"], people["general"]
     attach = hubs.Hub.attach

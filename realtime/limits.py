@@ -25,7 +25,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from . import services
 from .redis_clients import PerLoop
 
 log = logging.getLogger(__name__)
@@ -119,8 +118,8 @@ store = RedisStore(settings.REDIS_URL) if settings.REDIS_URL else MemoryStore()
 _warned_at = -math.inf
 
 
-class SlowDown(services.ChatError):
-    """Refused by flood control: `wait_ms` until the person may try again."""
+class SlowDown(Exception):
+    """Refused by flood control: `wait_ms` until the person may try again; its text says so."""
 
     def __init__(self, text: str, wait_ms: int) -> None:
         super().__init__(text)
@@ -167,7 +166,7 @@ class FrameBudget:
 
 
 async def check(user_id: int, action: str) -> None:
-    """Returns once the person may go ahead (a catch-up may first wait its turn); raises ChatError, with the
+    """Returns once the person may go ahead (a catch-up may first wait its turn); raises SlowDown, with the
     time to wait, when they must slow down."""
     global _warned_at
     bucket = bucket_for(action)

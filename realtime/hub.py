@@ -23,18 +23,17 @@ import asyncio
 import logging
 import time
 import weakref
-from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import Protocol
 
 from channels.layers import get_channel_layer
 
-from . import presence, realtime, services
+from . import groups, hooks, presence
+from . import relay as relays
+from .outbox import Outbox
 
 log = logging.getLogger(__name__)
 
-OUTBOX_LIMIT = 256  # frames waiting for one socket; beyond it the client is too slow and is sent away
-OUTBOX_CHARS = 2 * 1024 * 1024  # characters waiting for one socket (a few catch-ups' worth): the same
 GROUP_REFRESH = 3600.0  # seconds: re-join groups well before a layer forgets them (the in-memory one's group_expiry)
 LISTEN_RECHECK = 300.0  # seconds between re-authorizations of a socket that sends nothing
 RETRY = 1.0  # seconds between checks whether the channel layer is back
@@ -62,71 +61,6 @@ class Socket(Protocol):
     def close_soon(self, code: int) -> None: ...
 
 
-class Outbox:
-    """Frames on their way to one socket, written in order by a task that exists only while there are some.
-
-    Most sends complete at once; a send that waits means the client's TCP window is full. Frames then queue
-    here up to OUTBOX_LIMIT frames or OUTBOX_CHARS characters, and past either the socket is closed with 1013
-    ("try again later"): the page reconnects and catches up from the database, and the room never waits for
-    it. Counting characters too bounds the memory a client that asks and never reads can hold (a catch-up is
-    one frame of up to CATCH_UP_MAX_BYTES). Frames put before the socket is accepted wait for `open()`."""
-
-    __slots__ = ("chars", "closed", "frames", "on_overflow", "put_count", "ready", "send", "writer", "written")
-
-    def __init__(self, send: Callable[[dict], Awaitable[None]], on_overflow: Callable[[], None]) -> None:
-        self.frames: deque[str] = deque()
-        self.chars = 0  # characters waiting in `frames`
-        self.put_count = self.written = 0  # frames ever put, and ever written (see `delivered`)
-        self.writer: asyncio.Task | None = None
-        self.send = send
-        self.on_overflow = on_overflow
-        self.ready = self.closed = False
-
-    def put(self, html: str) -> int:
-        """Queue a frame; returns its number, for `delivered`."""
-        if self.closed:
-            return self.put_count
-        if len(self.frames) >= OUTBOX_LIMIT or self.chars + len(html) > OUTBOX_CHARS:
-            self.shut()
-            self.on_overflow()
-            return self.put_count
-        self.frames.append(html)
-        self.chars += len(html)
-        self.put_count += 1
-        self._write_soon()
-        return self.put_count
-
-    def delivered(self, number: int) -> bool:
-        """Whether frame `number` (from `put`) has been handed to the server (or dropped with the socket)."""
-        return self.closed or self.written >= number
-
-    def open(self) -> None:
-        self.ready = True
-        if self.frames and not self.closed:
-            self._write_soon()
-
-    def _write_soon(self) -> None:
-        if self.writer is None and self.ready:
-            self.writer = asyncio.get_running_loop().create_task(self._write())
-
-    async def _write(self) -> None:
-        try:
-            while self.frames and not self.closed:
-                frame = self.frames.popleft()
-                self.chars -= len(frame)
-                await self.send({"type": "websocket.send", "text": frame})
-                self.written += 1
-        except Exception:  # the client went away mid-write: its disconnect arrives on its own
-            self.shut()
-        finally:
-            self.writer = None
-
-    def shut(self) -> None:
-        self.closed = True
-        self.frames.clear()
-        self.chars = 0
-
-
 class Hub:
     def __init__(self) -> None:
         self.layer = get_channel_layer()
@@ -138,7 +72,7 @@ class Hub:
         self.starting = asyncio.Lock()
         self.tasks: list[asyncio.Task] = []
         self.recheck: asyncio.Task | None = None
-        self.relay: realtime.Relay | None = None
+        self.relay: relays.Relay | None = None
         self.relaying: asyncio.Task | None = None
         self.outage: asyncio.Task | None = None  # while the layer fails: waits for it to answer again
         self.watching = False  # whether the layer tells us when its subscription reconnects
@@ -159,7 +93,7 @@ class Hub:
         self.channel = await self.layer.new_channel(prefix="hub")
         self.watching = self._watch_subscription()
         loop = asyncio.get_running_loop()
-        self.relay = realtime.relay = realtime.Relay(loop)
+        self.relay = relays.relay = relays.Relay(loop)
         self.relaying = loop.create_task(self._relay(self.relay))
         self.tasks = [loop.create_task(t) for t in (self._listen(), self._housekeep(), self._watch())]
 
@@ -195,8 +129,8 @@ class Hub:
         self.channel, self.joined, self.tasks, self.recheck = None, {}, [], None
         relay, relaying = self.relay, self.relaying
         relay.active = False  # what is handed over from now on goes out on its own
-        if realtime.relay is relay:
-            realtime.relay = None
+        if relays.relay is relay:
+            relays.relay = None
         relay.queue.put_nowait(None)  # the relay sends what it holds, then ends
         if self.outage is not None:  # ... unless the layer is down: then nobody is left to receive it anyway
             tasks.extend([self.outage, relaying])
@@ -233,8 +167,8 @@ class Hub:
             except Exception:  # one bad event must not stop delivery of the rest
                 log.exception("hub: could not deliver %r", event.get("type"))
 
-    async def _relay(self, relay: realtime.Relay) -> None:
-        """Send what synchronous code handed over (realtime._send), one after another, in order. What fails
+    async def _relay(self, relay: relays.Relay) -> None:
+        """Send what synchronous code handed over (relay._send), one after another, in order. What fails
         is sent again once the layer is back: a message saved during an outage must still reach the pages of
         other workers, which have no other way to learn of it."""
         while (item := await relay.queue.get()) is not None:
@@ -258,15 +192,15 @@ class Hub:
         if not members:
             return
         kind = event["type"]
-        if kind == realtime.FRAME:
+        if kind == groups.FRAME:
             html, skip = event["html"], event["skip_user"]
             for socket in members:
                 if socket.user_id != skip:
                     socket.outbox.put(html)
-        elif kind == realtime.SUBSCRIBE:
+        elif kind == groups.SUBSCRIBE:
             for socket in list(members):
                 asyncio.get_running_loop().create_task(socket.follow(event["room_id"], event["html"]))
-        elif kind == realtime.CLOSE:
+        elif kind == groups.CLOSE:
             for socket in list(members):
                 socket.close_soon(event["code"])
 
@@ -295,7 +229,7 @@ class Hub:
 
     def _send_pages_to_catch_up(self) -> None:
         for socket in list(self.sockets):
-            socket.close_soon(realtime.CLOSE_RECONNECT)
+            socket.close_soon(groups.CLOSE_RECONNECT)
 
     def _outage_began(self) -> None:
         """The layer failed: say so on every local page (sends still work: they are saved, and delivered
@@ -303,7 +237,7 @@ class Hub:
         if self.outage is not None or self.channel is None:
             return
         log.warning("hub: the channel layer is unavailable; pages are told, and catch up once it is back")
-        self._tell_pages(services.render_partial("outage_frame", {"down": True}))
+        self._tell_pages(hooks.outage_frame(True))
         self.outage = asyncio.get_running_loop().create_task(self._await_recovery())
 
     async def _await_recovery(self) -> None:
@@ -313,7 +247,7 @@ class Hub:
                 break
         log.warning("hub: the channel layer is back")
         self.outage = None
-        self._tell_pages(services.render_partial("outage_frame", {"down": False}))
+        self._tell_pages(hooks.outage_frame(False))
         if not self.watching:  # no word from the layer on what it lost: assume the worst
             self._send_pages_to_catch_up()
 

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from . import realtime, services
+from . import hooks
+from .groups import viewers_group
 from .redis_clients import PerLoop
+from .relay import publish
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +184,6 @@ async def _announce(room_id: int, pending: dict[int, asyncio.Task], crowds: dict
     try:
         names = await online_in_room(room_id)
         crowds[room_id] = len(names)
-        await realtime.publish(realtime.viewers_group(room_id), services.presence_frame(room_id, names))
+        await publish(viewers_group(room_id), hooks.presence_frame(room_id, names))
     except Exception:  # best effort: the next change or heartbeat prune tries again
         log.exception("presence: announcing room %s failed", room_id)

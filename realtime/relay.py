@@ -1,10 +1,5 @@
-"""Channel-layer addressing: one group per room (open or direct), one per person, one per login session.
-
-Groups are joined by each worker's hub (hub.py), not by sockets: a group send reaches every process with a
-follower once, and the hub hands the frame to its local sockets. Every socket of a person follows the groups
-of all their rooms, so a message reaches their room page and their sidebar badges elsewhere alike.
-Everything pushed is a ready HTML frame, rendered once.
-"""
+"""Handing events to the channel layer: from async code directly, from synchronous code (a commit hook in a
+database thread, a view) through the worker's relay, without waiting for the event loop."""
 
 from __future__ import annotations
 
@@ -14,47 +9,13 @@ import logging
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
+from .groups import CLOSE, FRAME, SUBSCRIBE, frame_event, user_group
+
 log = logging.getLogger(__name__)
 
-# Close codes are 4xxx so the ws extension does not retry: signed out, and no longer allowed in.
-CLOSE_SIGNED_OUT = 4401
-CLOSE_FORBIDDEN = 4403
-# "Service restart": the page reconnects at once and is authorized afresh.
-CLOSE_RECONNECT = 1012
-# "Try again later": the client fell too far behind, or the channel layer is down; the page reconnects (with
-# backoff) and catches up from the database.
-CLOSE_TRY_LATER = 1013
-# What a server that refuses to send those from an application (daphne) sends instead.
-DAPHNE_CODES = {CLOSE_RECONNECT: 4012, CLOSE_TRY_LATER: 4013}
-
-# What a hub does with an event: push a frame; make a person's sockets follow a room; close sockets.
-FRAME, SUBSCRIBE, CLOSE = "hub.frame", "hub.subscribe", "hub.close"
 # Events a worker keeps while the layer is down, to send once it is back; past it, new frames are dropped
 # (pages get them from the database when they reconnect), so a long outage cannot eat the worker's memory.
 RELAY_BACKLOG = 10_000
-
-
-def room_group(room_id: int) -> str:
-    return f"room.{room_id}"
-
-
-def viewers_group(room_id: int) -> str:
-    """Sockets of pages showing the room: what only matters on screen (typing, who is online) goes here."""
-    return f"room.{room_id}.viewers"
-
-
-def user_group(user_id: int) -> str:
-    return f"user.{user_id}"
-
-
-def session_group(session_key: str) -> str:
-    """Sockets opened with one login session: logging out closes them all."""
-    return f"session.{session_key}"
-
-
-def frame_event(group: str, html: str, skip_user: int | None = None) -> dict:
-    """`skip_user` keeps a frame from its originator's own sockets (nobody sees themselves typing)."""
-    return {"type": FRAME, "group": group, "html": html, "skip_user": skip_user}
 
 
 async def publish(group: str, html: str, skip_user: int | None = None) -> None:

@@ -1,0 +1,17 @@
+"""What the real-time layer shows people, supplied by the chat domain: the infrastructure decides when a page
+hears of an outage or of who is online, the domain (rooms/apps.py registers its renderers at start) what it
+looks like. Until then, nothing is shown."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+
+def _nothing(*args) -> str:
+    return ""
+
+
+# The connection bar when the channel layer goes away (True) and comes back (False).
+outage_frame: Callable[[bool], str] = _nothing
+# Who is online in a room: (room id, usernames) -> the frame its viewers get.
+presence_frame: Callable[[int, list[str]], str] = _nothing

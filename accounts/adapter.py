@@ -10,7 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
-from rooms import moderation
+from moderation import services as moderation
 
 from . import usernames
 

@@ -1,4 +1,4 @@
-"""Authentication backends that refuse banned people (rooms.models.Ban) as they refuse inactive accounts.
+"""Authentication backends that refuse banned people (moderation.models.Ban) as they refuse inactive accounts.
 
 Both of Django's entry points say no while a ban lasts: `authenticate` (every login form) and `get_user`
 (every request and socket that presents a session), so even a session that was not ended on ban, or a socket
@@ -14,7 +14,7 @@ from django.contrib.auth import backends, get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Exists, OuterRef
 
-from rooms.models import Ban
+from moderation.models import Ban
 
 
 class BanCheck:

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "allauth.mfa",  # two-factor authentication: TOTP and recovery codes
     "accounts",
     "rooms",
+    "moderation",
 ]
 
 MIDDLEWARE = [

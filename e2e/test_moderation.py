@@ -9,13 +9,14 @@ import uuid
 from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
-from rooms import moderation, services
+from moderation import services as moderation
+from rooms import access, services
 
 from .conftest import PASSWORD, _make_user, admin_login, in_thread
 from .test_journeys import assert_not_reloaded, mark_page, messages, wait_for_socket
 
 User = get_user_model()
-group_migration = importlib.import_module("rooms.migrations.0004_moderators_group")
+group_migration = importlib.import_module("moderation.migrations.0002_moderators_group")
 
 
 def open_room(page: Page, slug: str) -> Page:
@@ -59,7 +60,7 @@ def test_a_reported_message_is_removed_from_the_report_queue_and_vanishes_live(l
     expect(article.locator(".report-note")).to_have_text(moderation.THANKS)
     expect(bob.locator("#composer-status")).to_have_text("")  # the answer went to the report form
 
-    mod = moderator_admin(new_context, "/admin/rooms/report/")
+    mod = moderator_admin(new_context, "/admin/moderation/report/")
     row = mod.locator("#result_list tbody tr", has_text="Buy followers, cheap!")
     expect(row).to_contain_text("bob")
     expect(row).to_contain_text("Spam")
@@ -79,7 +80,7 @@ def test_a_ban_in_admin_signs_the_person_out_of_their_open_page_at_once(logged_i
     wait_for_socket(alice)  # the room list holds a socket too
     mark_page(alice)
 
-    mod = moderator_admin(new_context, "/admin/rooms/ban/add/")
+    mod = moderator_admin(new_context, "/admin/moderation/ban/add/")
     mod.locator(".field-user .select2-selection").click()
     mod.locator(".select2-search__field").fill("alice")
     mod.locator(".select2-results__option", has_text="alice").click()
@@ -112,7 +113,7 @@ def test_locking_a_room_in_admin_hides_the_composer_live(logged_in, make_user, n
     expect(mod.locator("ul.messagelist")).to_contain_text("1 room locked.")
 
     expect(bob.locator("#composer textarea")).to_be_hidden()
-    expect(bob.get_by_text(moderation.LOCKED)).to_be_visible()
+    expect(bob.get_by_text(access.LOCKED)).to_be_visible()
     assert_not_reloaded(bob)
 
 
@@ -127,7 +128,7 @@ def test_archiving_a_room_in_admin_makes_it_read_only_live_and_the_report_shows_
     in_thread(services.edit_message, dave, said.pk, "Ship it on Friday")  # cleaned up before review
     expect(bob.locator(f"#msg-{said.pk}")).to_contain_text("Ship it on Friday")
 
-    mod = moderator_admin(new_context, "/admin/rooms/report/")
+    mod = moderator_admin(new_context, "/admin/moderation/report/")
     row = mod.locator("#result_list tbody tr", has_text="Ship it on Friday, losers")
     expect(row).to_contain_text("(edited after it was reported)")
     row.get_by_role("link").first.click()

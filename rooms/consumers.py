@@ -27,7 +27,7 @@ import realtime
 from realtime import hub, limits, presence
 from realtime.outbox import Outbox
 
-from . import moderation, services
+from . import access, protocol, services
 from .models import Membership
 
 log = logging.getLogger(__name__)
@@ -98,6 +98,12 @@ def field(data: dict, name: str, kind: type):
     elif not isinstance(value, kind):
         raise services.ChatError(UNREADABLE)
     return value
+
+
+def reply_to(data: dict, text: str) -> str:
+    """A positive answer naming the request it answers (the page shows it in that request's form)."""
+    client_id = data.get("client_id")
+    return services.render_status(text, client_id if isinstance(client_id, str) else None, ok=True)
 
 
 def current_user(session_key: str | None):
@@ -286,8 +292,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     # ---- frames from the page ----------------------------------------------------------------------------
 
-    ACTIONS = frozenset({"send", "edit", "delete", "typing", "read", "catch_up", "report"})
-
     async def still_signed_in(self, *, strict: bool) -> bool:
         """scope["user"] was fixed at connect: check the account as it is now (session ended or expired,
         password changed, deactivated, rights changed), closing the socket if it is no longer theirs. At most
@@ -310,14 +314,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
         try:
             data = parse_frame(text_data)
             action = data.get("action", "send")
-            if not isinstance(action, str) or action not in self.ACTIONS:
+            if not isinstance(action, str) or action not in protocol.ACTIONS:
                 raise services.ChatError(UNREADABLE)
             if action == "typing" and time.monotonic() - self.last_typing < TYPING_MIN_INTERVAL:
                 return  # throttled before it costs anything
             await limits.check(self.user_id, action)  # flood control, before any database work
             if not await self.still_signed_in(strict=action in {"edit", "delete"}):
                 return
-            reply = await getattr(self, f"on_{action}")(data)
+            reply = await protocol.ACTIONS[action](self, data)
         except limits.SlowDown as error:
             reply = self._slowed(action, data, error)
         except services.ChatError as error:
@@ -362,17 +366,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await db(services.delete_message)(self.user, field(data, "message_id", int))
         return ""
 
-    async def on_report(self, data: dict) -> str:
-        """Ask moderators to look at a message; the page shows the answer in its report form (by client id)."""
-        await db(moderation.report_message)(self.user, field(data, "message_id", int), field(data, "reason", str))
-        client_id = data.get("client_id")
-        return services.render_status(moderation.THANKS, client_id if isinstance(client_id, str) else None, ok=True)
-
     async def on_typing(self, data: dict) -> str:
         room_id = self._room()
         self.last_typing = time.monotonic()
         # Someone who may not write here (muted, or the room is locked) is not shown typing either.
-        if await db(moderation.send_refusal)(self.user, room_id) is not None:
+        if await db(access.send_refusal)(self.user, room_id) is not None:
             return ""
         frame = services.typing_frame(self.user, room_id)
         try:
@@ -411,3 +409,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             log.exception("presence: dots lookup failed for user %s", self.user_id)
             return frames
         return frames + services.dots_frame({p: p in online for p in partners})
+
+
+for _name in ("send", "edit", "delete", "typing", "read", "catch_up"):
+    protocol.register(_name, getattr(ChatConsumer, f"on_{_name}"))

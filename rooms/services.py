@@ -24,7 +24,8 @@ from django.utils.text import slugify
 
 import realtime
 
-from . import moderation
+from . import access, signals
+from .errors import ChatError
 from .models import Membership, Message, Mute, Room
 
 PARTIALS = "rooms/partials.html"
@@ -35,10 +36,6 @@ CATCH_UP_LIMIT = 200
 CATCH_UP_MAX_BYTES = 512 * 1024
 # About what a message's markup adds to its text (author, times, links, actions).
 MESSAGE_MARKUP_BYTES = 600
-
-
-class ChatError(Exception):
-    """A refusal the user should read, e.g. "Message is empty."."""
 
 
 @dataclass(frozen=True)
@@ -287,15 +284,15 @@ def post_message(user: AbstractBaseUser, room_id: int, body: str, client_id: uui
         if stored is None:
             # Refused: only now ask why (room gone, muted, locked), so a send that goes through pays nothing
             # for it. A moderator may write in a locked room: theirs is stored on a second try.
-            if (refusal := moderation.send_refusal(user, room_id)) is not None:
+            if (refusal := access.send_refusal(user, room_id)) is not None:
                 raise refusal
-            stored = _store_message(user, room_id, body, client_id, now, moderator=moderation.is_moderator(user))
+            stored = _store_message(user, room_id, body, client_id, now, moderator=access.is_moderator(user))
     except IntegrityError:
         # A replayed send (a reconnect resends what was not acknowledged), maybe through another socket at the
         # same moment: the unique client id stores it once, and the replay gets that message.
         return PostResult(Message.objects.get(author=user, client_id=client_id), created=False)
     if stored is None:  # something changed in between (a lock, a mute): say what
-        raise moderation.send_refusal(user, room_id) or ChatError("That conversation does not exist.")
+        raise access.send_refusal(user, room_id) or ChatError("That conversation does not exist.")
     message_id, seq, kind, was_member = stored
     message = Message(
         pk=message_id, room_id=room_id, author=user, seq=seq, changed_seq=seq, body=body, client_id=client_id,
@@ -323,7 +320,7 @@ def _store_message(
 ) -> tuple[int, int, str, bool] | None:
     """Save a message under the room's next change number and move the author's read mark to it: (message id,
     seq, room kind, whether the author is a member), or None if they may not write there: the rule of
-    moderation.send_refusal (the room is not theirs, they are muted, it is locked), which the PostgreSQL
+    access.send_refusal (the room is not theirs, they are muted, it is locked), which the PostgreSQL
     statement spells out in SQL, there with the lock waived when the caller found them a `moderator`.
 
     The room row is locked from taking the number until commit, so every message of a busy room passes
@@ -333,7 +330,7 @@ def _store_message(
     single-process embedded setup) take the same steps one by one."""
     if connection.vendor == "postgresql":
         return _store_message_in_one_statement(user, room_id, body, client_id, now, moderator)
-    if moderation.send_refusal(user, room_id) is not None:  # the rule the statement spells out, asked first
+    if access.send_refusal(user, room_id) is not None:  # the rule the statement spells out, asked first
         return None
     with transaction.atomic():
         seq, kind = _next_change(room_id, last_message_at=now)
@@ -398,7 +395,7 @@ def _own_message(user: AbstractBaseUser, message_id: object, *, moderator_may: b
         raise ChatError("That message no longer exists.") from None
     if accessible_room(user, message.room_id) is None:
         raise ChatError("That message no longer exists.")
-    if message.author_id != user.pk and not (moderator_may and moderation.is_moderator(user)):
+    if message.author_id != user.pk and not (moderator_may and access.is_moderator(user)):
         raise ChatError("You can only change your own messages.")
     return message
 
@@ -407,7 +404,7 @@ def edit_message(user: AbstractBaseUser, message_id: object, body: str) -> Messa
     body = _clean_body(body)
     with transaction.atomic():
         message = _own_message(user, message_id, moderator_may=False, lock=True)
-        if (refusal := moderation.send_refusal(user, message.room_id)) is not None:  # muted, or locked out
+        if (refusal := access.send_refusal(user, message.room_id)) is not None:  # muted, or locked out
             raise refusal
         if message.body == body:
             return message
@@ -424,11 +421,11 @@ def delete_message(user: AbstractBaseUser, message_id: object) -> Message:
     message = _own_message(user, message_id, moderator_may=True)
     doomed = Message.objects.filter(pk=message.pk)
     if message.author_id == user.pk and message.room.is_archived:  # the record, closed (moderators still remove)
-        raise ChatError(moderation.ARCHIVED)
-    if message.author_id == user.pk:
-        delete_messages(doomed, by=user)
-    else:  # a moderator's removal: logged, and the reports about it resolved
-        moderation.remove_messages(user, doomed)
+        raise ChatError(access.ARCHIVED)
+    with transaction.atomic():
+        removed = delete_messages(doomed, by=user)
+        if message.author_id != user.pk:  # a moderator's removal: moderation logs it and resolves its reports
+            signals.removed_by_moderator.send(sender=Message, actor=user, messages=removed)
     return message
 
 
@@ -488,7 +485,7 @@ def catch_up_frame(user: AbstractBaseUser, room_id: int, after: int) -> str:
         return render_partial("reload_frame", {})
     frame = render_partial("messages_frame", {"room_id": room.pk, "messages": changes, "upto": room.last_seq})
     # The room's lock as it is now: a page that was away when it changed shows it right.
-    frame += moderation.room_state_frame(room)
+    frame += room_state_frame(room)
     if len(frame) * 4 > CATCH_UP_MAX_BYTES and len(frame.encode()) > CATCH_UP_MAX_BYTES:
         return render_partial("reload_frame", {})
     return frame
@@ -526,6 +523,12 @@ def broadcast(messages: list[Message]) -> None:
             for room_id, changed in by_room.items()
         }
     )
+
+
+def room_state_frame(room: Room) -> str:
+    """Whether the room is locked or archived: one fragment for every viewer; CSS shows or hides the composer
+    per viewer (body[data-moderator])."""
+    return render_partial("room_state", {"room": room, "oob": True})
 
 
 def typing_frame(user: AbstractBaseUser, room_id: int) -> str:

@@ -56,10 +56,11 @@ def _fresh_login_rate_limits():
     logs in as alice must not be refused for another test's failures (a banned login counts as one)."""
     yield
     from django.conf import settings
-    from django.core.cache import cache
+    from django.core.cache import caches
     from django.core.cache.backends.redis import RedisCache
 
-    if isinstance(cache, RedisCache):  # shared with other runs: only this run's counters
+    cache = caches["default"]  # the backend itself: django.core.cache.cache is a proxy, never a RedisCache
+    if isinstance(cache, RedisCache):  # shared with other runs: only this run's counters (never FLUSHDB)
         client = cache._cache.get_client(write=True)
         if keys := list(client.scan_iter(match=f"{settings.CHANNEL_PREFIX}:*allauth:rl:*")):
             client.delete(*keys)

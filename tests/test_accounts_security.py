@@ -286,7 +286,7 @@ def test_behind_tls_the_origin_must_be_https_and_trusted_origins_count_as_for_fo
 def test_staff_without_two_factor_are_sent_to_enrol_instead_of_admin():
     staff = make_user("mod", is_staff=True, is_superuser=True)
     client = signed_in(staff)
-    for path in ("/admin/", "/admin/auth/user/", "/admin/rooms/report/"):
+    for path in ("/admin/", "/admin/auth/user/", "/admin/moderation/report/"):
         response = client.get(path)
         assert response.status_code == 302 and response.headers["Location"] == "/accounts/2fa/totp/activate/"
     TOTP.activate(staff, generate_totp_secret())

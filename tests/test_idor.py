@@ -25,8 +25,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
-from rooms import services
-from rooms.consumers import ChatConsumer
+from rooms import protocol, services
 from rooms.models import Membership, Message
 from rooms.routing import websocket_urlpatterns
 
@@ -334,7 +333,7 @@ def snapshot(w: World) -> dict:
 @pytest.mark.redis
 async def test_frames_about_a_conversation_she_cannot_see_change_nothing(world, settings):
     settings.SEND_RATE = settings.CATCH_UP_RATE = settings.FRAME_RATE = 0  # many frames at once: not under test
-    actions = ChatConsumer.ACTIONS
+    actions = frozenset(protocol.ACTIONS)
     assert actions <= ABOUT_A_MESSAGE | ABOUT_ITS_ROOM, "classify the new frame action in tests/test_idor.py"
     carol, _ = await open_socket(world.carol, f"/ws/rooms/{world.general.pk}/")
     take = database_sync_to_async(snapshot)

@@ -28,8 +28,10 @@ from django.utils.html import escape
 
 from accounts.backends import ModelBackend
 from chatsite.asgi import application
-from rooms import moderation, services
-from rooms.models import Ban, Message, ModerationLog, Mute, Report, Room
+from moderation import services as moderation
+from moderation.models import Ban, ModerationLog, Report
+from rooms import access, services
+from rooms.models import Message, Mute, Room
 
 from .helpers import (
     ORIGIN,
@@ -45,7 +47,7 @@ from .helpers import (
 
 Action = ModerationLog.Action
 PASSWORD = "correct-horse-battery"  # tests.helpers.make_user's
-group_migration = importlib.import_module("rooms.migrations.0004_moderators_group")
+group_migration = importlib.import_module("moderation.migrations.0002_moderators_group")
 
 
 def live(test):
@@ -122,9 +124,9 @@ def test_the_moderators_group_exists_after_migrate_with_exactly_the_moderation_p
     granted = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type")}
     assert granted == {
         "rooms.view_message", "rooms.delete_message", "rooms.view_room", "rooms.change_room",
-        "rooms.view_ban", "rooms.add_ban", "rooms.change_ban",
+        "moderation.view_ban", "moderation.add_ban", "moderation.change_ban",
         "rooms.view_mute", "rooms.add_mute", "rooms.change_mute", "rooms.delete_mute",
-        "rooms.view_report", "rooms.change_report", "rooms.view_moderationlog", "auth.view_user",
+        "moderation.view_report", "moderation.change_report", "moderation.view_moderationlog", "auth.view_user",
     }  # fmt: skip
 
 
@@ -137,10 +139,10 @@ def admin_requests(q: dict) -> list[tuple[str, str, object]]:
     an earlier step made)."""
     in_two_days = timezone.now() + dt.timedelta(days=2)
     return [
-        ("get", "/admin/rooms/report/", dict),
-        ("get", f"/admin/rooms/report/{q['report'].pk}/change/", dict),
-        ("get", "/admin/rooms/moderationlog/", dict),
-        ("get", "/admin/autocomplete/?app_label=rooms&model_name=ban&field_name=user&term=ali", dict),
+        ("get", "/admin/moderation/report/", dict),
+        ("get", f"/admin/moderation/report/{q['report'].pk}/change/", dict),
+        ("get", "/admin/moderation/moderationlog/", dict),
+        ("get", "/admin/autocomplete/?app_label=moderation&model_name=ban&field_name=user&term=ali", dict),
         ("post", f"/admin/rooms/message/{q['before'].pk}/delete/", lambda: {"post": "yes"}),
         ("post", "/admin/rooms/message/", lambda: {
             "action": "remove_all_by_author", "_selected_action": [q["hers_elsewhere"].pk],
@@ -152,9 +154,9 @@ def admin_requests(q: dict) -> list[tuple[str, str, object]]:
             "until_1": "12:00:00", "reason": "calm down",
         }),
         ("post", "/admin/rooms/mute/", lambda: {"action": "unmute", "_selected_action": every(Mute)}),
-        ("post", "/admin/rooms/ban/add/", lambda: {"user": q["carol"].pk, "reason": "trolling"}),
-        ("post", "/admin/rooms/ban/", lambda: {"action": "lift", "_selected_action": every(Ban)}),
-        ("post", f"/admin/rooms/report/{q['report'].pk}/change/", lambda: {"_dismiss": "Dismiss", "note": "fine"}),
+        ("post", "/admin/moderation/ban/add/", lambda: {"user": q["carol"].pk, "reason": "trolling"}),
+        ("post", "/admin/moderation/ban/", lambda: {"action": "lift", "_selected_action": every(Ban)}),
+        ("post", f"/admin/moderation/report/{q['report'].pk}/change/", lambda: {"_dismiss": "Dismiss", "note": "fine"}),
     ]  # fmt: skip
 
 
@@ -312,7 +314,7 @@ async def test_a_ban_ends_sessions_closes_sockets_within_a_second_and_holds_unti
 
     def ban_in_admin():
         return signed_in(people["mod"]).post(
-            "/admin/rooms/ban/add/",
+            "/admin/moderation/ban/add/",
             {"user": alice.pk, "reason": "Spamming links", "until_0": f"{until:%Y-%m-%d}", "until_1": f"{until:%H:%M}"},
         )
 
@@ -340,7 +342,7 @@ async def test_a_ban_ends_sessions_closes_sockets_within_a_second_and_holds_unti
 
     def lift_in_admin():
         ban = Ban.objects.get(user=alice)
-        return signed_in(people["mod"]).post("/admin/rooms/ban/", {"action": "lift", "_selected_action": [ban.pk]})
+        return signed_in(people["mod"]).post("/admin/moderation/ban/", {"action": "lift", "_selected_action": [ban.pk]})
 
     assert (await sync_to_async(lift_in_admin)()).status_code == 302
     welcome = await sync_to_async(allauth_login)("alice")
@@ -394,7 +396,7 @@ def test_a_moderator_cannot_ban_themselves_or_staff(queue):
     client = signed_in(queue["mod"])
     other_staff = make_user("helper", is_staff=True)
     for user, error in ((queue["mod"], "You can't ban yourself."), (other_staff, "Only a superuser can ban")):
-        page = client.post("/admin/rooms/ban/add/", {"user": user.pk, "reason": "x"}).content.decode()
+        page = client.post("/admin/moderation/ban/add/", {"user": user.pk, "reason": "x"}).content.decode()
         assert escape(error) in page
     assert not Ban.objects.exists()
 
@@ -473,14 +475,14 @@ async def test_a_locked_room_is_read_only_for_members_live_while_moderators_stil
     )
     assert response.status_code == 302
     frame = (await frames_until(bob_tab, f'id="room-state-{general.pk}"'))[-1]
-    assert 'data-locked="1"' in frame and moderation.LOCKED in frame
+    assert 'data-locked="1"' in frame and access.LOCKED in frame
 
     client_id = str(uuid.uuid4())
     await bob_tab.send_to(text_data=send_frame("can I still talk?", client_id))
     reply = (await frames_until(bob_tab, f'data-client-id="{client_id}"'))[-1]
-    assert 'data-ok="0"' in reply and moderation.LOCKED in reply
+    assert 'data-ok="0"' in reply and access.LOCKED in reply
     await bob_tab.send_to(text_data=action("edit", message_id=own.pk, body="rewritten", client_id="edit-2"))
-    assert moderation.LOCKED in (await frames_until(bob_tab, 'data-client-id="edit-2"'))[-1]
+    assert access.LOCKED in (await frames_until(bob_tab, 'data-client-id="edit-2"'))[-1]
     await mod_tab.send_to(text_data=send_frame("moderators may speak"))
     await frames_until(bob_tab, "moderators may speak")
     bodies = await database_sync_to_async(lambda: set(general.messages.values_list("body", flat=True)))()
@@ -507,7 +509,7 @@ def test_a_locked_room_page_says_so(alice, bob):
     room = services.create_room(alice, "General")
     Room.objects.filter(pk=room.pk).update(locked=True)
     page = signed_in(bob).get("/rooms/general/").content.decode()
-    assert f'id="room-state-{room.pk}" class="room-state" data-locked="1"' in page and moderation.LOCKED in page
+    assert f'id="room-state-{room.pk}" class="room-state" data-locked="1"' in page and access.LOCKED in page
     assert 'data-moderator="1"' not in page  # so the stylesheet hides bob's composer
 
 
@@ -559,9 +561,9 @@ async def test_reporting_over_the_socket_stores_one_report_per_person_and_messag
 )
 def test_each_button_on_a_report_acts_resolves_its_reports_and_is_logged(queue, button, resolution, logs):
     response = signed_in(queue["mod"]).post(
-        f"/admin/rooms/report/{queue['report'].pk}/change/", {button: "go", "note": "house rules", "ban_days": "7"}
+        f"/admin/moderation/report/{queue['report'].pk}/change/", {button: "go", "note": "house rules", "ban_days": "7"}
     )
-    assert response.status_code == 302 and response["Location"] == "/admin/rooms/report/"
+    assert response.status_code == 302 and response["Location"] == "/admin/moderation/report/"
     # Both people's reports about the message are resolved, by the moderator.
     assert set(Report.objects.values_list("resolution", "resolved_by")) == {(resolution, queue["mod"].pk)}
     assert set(ModerationLog.objects.values_list("action", flat=True)) == logs
@@ -591,13 +593,13 @@ def test_the_report_queue_lists_open_reports_first_and_acts_from_the_list(queue)
     dealt_with = moderation.report_message(queue["bob"], other.pk, "old news")
     moderation.act_on_reports(queue["mod"], [dealt_with], "dismiss")
     client = signed_in(queue["mod"])
-    page = client.get("/admin/rooms/report/").content.decode()
+    page = client.get("/admin/moderation/report/").content.decode()
     assert page.index("buy cheap watches") < page.index("another bad one")  # open before resolved
     row = page[page.index("buy cheap watches") :].split("</tr>")[0]
     assert ">2<" in row and "alice" in row and "General" in row and ("spam" in row or "advertising" in row)
 
     response = client.post(
-        "/admin/rooms/report/", {"action": "remove_message", "_selected_action": [queue["report"].pk]}
+        "/admin/moderation/report/", {"action": "remove_message", "_selected_action": [queue["report"].pk]}
     )
     assert response.status_code == 302
     assert Message.objects.get(pk=queue["reported"].pk).is_deleted
@@ -605,7 +607,7 @@ def test_the_report_queue_lists_open_reports_first_and_acts_from_the_list(queue)
 
 
 def test_a_report_shows_the_message_in_context(queue):
-    page = signed_in(queue["mod"]).get(f"/admin/rooms/report/{queue['report'].pk}/change/").content.decode()
+    page = signed_in(queue["mod"]).get(f"/admin/moderation/report/{queue['report'].pk}/change/").content.decode()
     context = page[page.index("The message in context") :]
     order = [
         context.index(text) for text in ("what do you all think?", "buy cheap watches", "really cheap", "please stop")
@@ -646,16 +648,16 @@ def test_every_moderation_action_writes_its_log_row(queue):
 def test_the_moderation_log_is_read_only_and_searchable(queue):
     moderation.ban(queue["mod"], queue["alice"], "spam links")
     client = signed_in(make_user("root", is_staff=True, is_superuser=True))
-    page = client.get("/admin/rooms/moderationlog/?q=spam").content.decode()
+    page = client.get("/admin/moderation/moderationlog/?q=spam").content.decode()
     assert "spam links" in page and "Banned" in page
     assert (
-        client.get(f"/admin/rooms/moderationlog/?action__exact=ban&actor__id__exact={queue['mod'].pk}").status_code
+        client.get(f"/admin/moderation/moderationlog/?action__exact=ban&actor__id__exact={queue['mod'].pk}").status_code
         == 200
     )
     entry = ModerationLog.objects.get()
-    assert client.get("/admin/rooms/moderationlog/add/").status_code == 403
-    assert client.post(f"/admin/rooms/moderationlog/{entry.pk}/change/", {"reason": "x"}).status_code == 403
-    assert client.post(f"/admin/rooms/moderationlog/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client.get("/admin/moderation/moderationlog/add/").status_code == 403
+    assert client.post(f"/admin/moderation/moderationlog/{entry.pk}/change/", {"reason": "x"}).status_code == 403
+    assert client.post(f"/admin/moderation/moderationlog/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
     assert ModerationLog.objects.get().reason == "spam links"
 
 
@@ -675,8 +677,8 @@ def test_direct_messages_reach_admin_only_through_a_report(alice, bob):
 
     moderation.report_message(bob, private.pk, "threatening")  # bob shares it with the moderators
     report = Report.objects.get()
-    assert "my secret plan" in client.get("/admin/rooms/report/").content.decode()
-    assert "my secret plan" in client.get(f"/admin/rooms/report/{report.pk}/change/").content.decode()
+    assert "my secret plan" in client.get("/admin/moderation/report/").content.decode()
+    assert "my secret plan" in client.get(f"/admin/moderation/report/{report.pk}/change/").content.decode()
 
 
 @pytest.mark.django_db

@@ -23,8 +23,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.html import escape
 
-from rooms import moderation, services
-from rooms.models import Ban, Message, ModerationLog, Mute, Report, Room
+from moderation import services as moderation
+from moderation.models import Ban, ModerationLog, Report
+from rooms import access, services
+from rooms.models import Message, Mute, Room
 
 from .helpers import frames_until, make_user, never_sees, open_socket, send_frame
 from .test_moderation import action, live, logged, make_moderator, post, signed_in
@@ -68,22 +70,23 @@ def test_a_report_keeps_the_reported_text_and_admin_says_when_it_was_edited_sinc
     report.refresh_from_db()
     assert report.reported_body == "send me your password, idiot"
     client = signed_in(mod)
-    queue = client.get("/admin/rooms/report/").content.decode()
+    queue = client.get("/admin/moderation/report/").content.decode()
     row = queue[queue.index("send me your password") :].split("</tr>")[0]
     assert "(edited after it was reported)" in row and "have a nice day" not in row
     other_row = queue[queue.index("another rude one") :].split("</tr>")[0]
     assert "edited after it was reported" not in other_row
 
-    page = client.get(f"/admin/rooms/report/{report.pk}/change/").content.decode()
+    page = client.get(f"/admin/moderation/report/{report.pk}/change/").content.decode()
     reported_row = page[page.index('class="reported"') :].split("</tr>")[0]
     assert "<mark>send me your password, idiot</mark>" in reported_row
     assert "edited after it was reported" in reported_row and "have a nice day" in reported_row
     assert "Edited after it was reported. It now says: have a nice day" in page
     # Found by what was reported, too.
-    assert "send me your password" in client.get("/admin/rooms/report/?q=password").content.decode()
+    assert "send me your password" in client.get("/admin/moderation/report/?q=password").content.decode()
     unchanged = Report.objects.get(message=untouched)
     assert (
-        "Unchanged since it was reported." in client.get(f"/admin/rooms/report/{unchanged.pk}/change/").content.decode()
+        "Unchanged since it was reported."
+        in client.get(f"/admin/moderation/report/{unchanged.pk}/change/").content.decode()
     )
 
 
@@ -158,7 +161,7 @@ def test_a_mute_in_a_direct_conversation_comes_from_a_report_in_it(world):
     assert moderation.act_on_reports(mod, [report], "mute", "no threats") == 1
     assert Mute.objects.get(room=dm, user=alice).reason == "no threats"
     # Admin names the conversation without its people's ids.
-    for url in ("/admin/rooms/mute/", "/admin/rooms/moderationlog/", "/admin/rooms/report/"):
+    for url in ("/admin/rooms/mute/", "/admin/moderation/moderationlog/", "/admin/moderation/report/"):
         page = signed_in(mod).get(url).content.decode()
         assert f"Direct conversation #{dm.pk}" in page and dm.direct_key not in page, url
 
@@ -186,7 +189,7 @@ def test_a_moderator_cannot_mute_staff_or_themselves_but_a_superuser_can_mute_st
     # The report queue's "mute author" is the same service.
     words = post(staff, general, "staff words")
     report = moderation.report_message(world["bob"], words.pk, "rude")
-    response = client.post(f"/admin/rooms/report/{report.pk}/change/", {"_mute": "go"}, follow=True)
+    response = client.post(f"/admin/moderation/report/{report.pk}/change/", {"_mute": "go"}, follow=True)
     assert "Only a superuser can mute a staff member." in response.content.decode()
     assert not Mute.objects.exists() and Report.objects.get(pk=report.pk).is_open
 
@@ -220,7 +223,7 @@ def test_a_moderator_cannot_lift_a_superusers_or_staff_members_ban(world):
     for target in (superuser("other_root"), make_user("helper", is_staff=True)):
         ban = moderation.ban(root, target, "compromised account")
         response = signed_in(mod).post(
-            "/admin/rooms/ban/", {"action": "lift", "_selected_action": [ban.pk]}, follow=True
+            "/admin/moderation/ban/", {"action": "lift", "_selected_action": [ban.pk]}, follow=True
         )
         assert "lift a staff member&#x27;s ban. No ban was lifted." in response.content.decode()
         assert Ban.objects.get(pk=ban.pk).is_active
@@ -302,9 +305,9 @@ async def test_archiving_makes_a_room_read_only_for_everyone_live_and_unarchivin
         client_id = str(uuid.uuid4())
         await tab.send_to(text_data=send_frame(f"{person} still talking?", client_id))
         reply = (await frames_until(tab, f'data-client-id="{client_id}"'))[-1]
-        assert 'data-ok="0"' in reply and escape(moderation.ARCHIVED) in reply, person
+        assert 'data-ok="0"' in reply and escape(access.ARCHIVED) in reply, person
     await bob_tab.send_to(text_data=action("edit", message_id=own.pk, body="rewritten", client_id="edit-1"))
-    assert escape(moderation.ARCHIVED) in (await frames_until(bob_tab, 'data-client-id="edit-1"'))[-1]
+    assert escape(access.ARCHIVED) in (await frames_until(bob_tab, 'data-client-id="edit-1"'))[-1]
     await bob_tab.send_to(text_data=action("typing"))
     assert await never_sees(mod_tab, "bob is typing")
 

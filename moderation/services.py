@@ -1,6 +1,6 @@
 """Moderation: removing messages, bans, mutes, locks, reports and the audit trail.
 
-Admin classes and the websocket consumer only call these. Each action checks the actor's permission, makes its
+Admin classes and the socket's report action only call these. Each action checks the actor's permission, makes its
 change and writes its ModerationLog row in one transaction, and reaches open pages on commit (rendered once).
 """
 
@@ -13,19 +13,19 @@ from allauth.usersessions.models import UserSession
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, F, OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 
 import realtime
+from rooms import services
+from rooms.access import when
+from rooms.models import Message, Mute, Room
 
-from . import services
-from .models import Ban, Message, ModerationLog, Mute, Report, Room
+from .models import Ban, ModerationLog, Report
 
 Action = ModerationLog.Action
 Resolution = Report.Resolution
 
-LOCKED = "This room is locked by a moderator; you can read but not write."
-ARCHIVED = "This room is archived; you can read it, but nobody can write in it."
 UNLOCK_ARCHIVED = "This room is archived: unarchive it to let people write again."
 THANKS = "Thanks, a moderator will review it."
 ALREADY_REVIEWED = "A moderator has already reviewed your report of this message."
@@ -33,21 +33,10 @@ REPORT_MUTE = dt.timedelta(hours=24)  # "Mute author in this room for 24 h" in t
 CONTEXT = 3  # messages shown on each side of a reported one
 
 
-def is_moderator(user: AbstractBaseUser) -> bool:
-    """The one definition of a moderator: whoever may remove anyone's message (the Moderators group, and
-    superusers). The page shows moderator controls on the same permission (base.html's data-moderator)."""
-    return user.has_perm("rooms.delete_message")
-
-
 def _require(actor: AbstractBaseUser, permission: str) -> None:
     # Admin checks its own permissions first; this keeps every caller of a service honest.
     if not actor.has_perm(permission):
         raise PermissionDenied
-
-
-def when(moment: dt.datetime) -> str:
-    """A moment as moderation messages show it, e.g. "2026-11-24 14:05 UTC"."""
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def plural(n: int, word: str) -> str:
@@ -94,16 +83,22 @@ def remove_messages(actor: AbstractBaseUser, messages: QuerySet[Message], reason
     _require(actor, "rooms.delete_message")
     with transaction.atomic():
         removed = services.delete_messages(messages, by=actor)
-        others = [m for m in removed if m.author_id != actor.pk]
-        ModerationLog.objects.bulk_create(
-            ModerationLog(
-                actor=actor, action=Action.REMOVE, target_user_id=m.author_id, room_id=m.room_id, message=m,
-                reason=reason,
-            )
-            for m in others
-        )  # fmt: skip
-        _resolve(actor, [m.pk for m in others], Resolution.REMOVED, reason)
+        record_removal(actor, removed, reason)
     return removed
+
+
+def record_removal(actor: AbstractBaseUser, removed: list[Message], reason: str = "") -> None:
+    """Log the removal of other people's messages and resolve the reports about them (in the caller's
+    transaction): from admin, or from a page (the chat's removed_by_moderator signal, receivers.py)."""
+    others = [m for m in removed if m.author_id != actor.pk]
+    ModerationLog.objects.bulk_create(
+        ModerationLog(
+            actor=actor, action=Action.REMOVE, target_user_id=m.author_id, room_id=m.room_id, message=m,
+            reason=reason,
+        )
+        for m in others
+    )  # fmt: skip
+    _resolve(actor, [m.pk for m in others], Resolution.REMOVED, reason)
 
 
 def remove_all_by(actor: AbstractBaseUser, author: AbstractBaseUser, room: Room, reason: str = "") -> list[Message]:
@@ -134,7 +129,7 @@ def ban_problem(actor: AbstractBaseUser, user: AbstractBaseUser, until: dt.datet
 def ban(actor: AbstractBaseUser, user: AbstractBaseUser, reason: str = "", until: dt.datetime | None = None) -> Ban:
     """Suspend someone site-wide: their sessions end, their open pages are closed (4403), and the
     authentication backend (accounts.backends) refuses them until the ban is lifted or runs out."""
-    _require(actor, "rooms.add_ban")
+    _require(actor, "moderation.add_ban")
     if problem := ban_problem(actor, user, until):
         raise services.ChatError(problem)
     with transaction.atomic():
@@ -156,7 +151,7 @@ def ban(actor: AbstractBaseUser, user: AbstractBaseUser, reason: str = "", until
 def lift_bans(actor: AbstractBaseUser, bans: QuerySet[Ban], reason: str = "") -> int:
     """End bans that are still in force; the person can log in again (their old sessions stay ended). Refused
     as a whole if one of them is a ban the actor may not lift (their own, or a staff member's)."""
-    _require(actor, "rooms.change_ban")
+    _require(actor, "moderation.change_ban")
     with transaction.atomic():
         lifting = list(bans.active().select_related("user").select_for_update(of=("self",)))
         _refuse_any(actor, (b.user for b in lifting), "lift")
@@ -227,37 +222,6 @@ def unmute(actor: AbstractBaseUser, mutes: QuerySet[Mute], reason: str = "") -> 
     return len(ending)
 
 
-def muted_text(room: Room, until: dt.datetime, reason: str) -> str:
-    where = "this conversation" if room.is_direct else f"#{room.name}"
-    return f"You are muted in {where} until {when(until)}." + (f" Reason: {reason}" if reason else "")
-
-
-# ---- what a person may write ---------------------------------------------------------------------------
-
-
-def send_refusal(user: AbstractBaseUser, room_id: int) -> services.ChatError | None:
-    """Why this person may not write in the room (gone or not theirs, muted, locked), in one query; None if
-    nothing stands in the way (or only a lock, and this is a moderator). The one rule for sends, edits and
-    typing. On PostgreSQL a send asks only after its own statement (which spells the rule out in SQL) stored
-    nothing, so sends that go through pay nothing for it."""
-    mutes = Mute.objects.filter(room=OuterRef("pk"), user=user, until__gt=timezone.now())
-    room = (
-        Room.objects.accessible_to(user)
-        .filter(pk=room_id)
-        .annotate(mute_until=Subquery(mutes.values("until")[:1]), mute_reason=Subquery(mutes.values("reason")[:1]))
-        .first()
-    )
-    if room is None:
-        return services.ChatError("That conversation does not exist.")
-    if room.is_archived:  # moderators included: an archived room is the record, closed
-        return services.ChatError(ARCHIVED)
-    if room.mute_until is not None:
-        return services.ChatError(muted_text(room, room.mute_until, room.mute_reason))
-    if room.locked and not is_moderator(user):
-        return services.ChatError(LOCKED)
-    return None
-
-
 # ---- locks ---------------------------------------------------------------------------------------------
 
 
@@ -326,13 +290,8 @@ def delete_room(actor: AbstractBaseUser, room: Room, reason: str = "") -> None:
 
 def _show_room_state(room: Room) -> None:
     """Once committed, the room's open pages show its state as it is now (locked or not)."""
-    frame = room_state_frame(room)
+    frame = services.room_state_frame(room)
     transaction.on_commit(lambda: realtime.send_frames({realtime.viewers_group(room.pk): frame}), robust=True)
-
-
-def room_state_frame(room: Room) -> str:
-    """One fragment for every viewer; CSS shows or hides the composer per viewer (body[data-moderator])."""
-    return services.render_partial("room_state", {"room": room, "oob": True})
 
 
 # ---- reports -------------------------------------------------------------------------------------------
@@ -394,8 +353,8 @@ QUEUE_ACTIONS = {
     "remove": ("Remove message", "rooms.delete_message", Resolution.REMOVED),
     "remove_all": ("Remove all by author in this room", "rooms.delete_message", Resolution.REMOVED_ALL),
     "mute": ("Mute author in this room for 24 h", "rooms.add_mute", Resolution.MUTED),
-    "ban": ("Ban author", "rooms.add_ban", Resolution.BANNED),
-    "dismiss": ("Dismiss", "rooms.change_report", Resolution.DISMISSED),
+    "ban": ("Ban author", "moderation.add_ban", Resolution.BANNED),
+    "dismiss": ("Dismiss", "moderation.change_report", Resolution.DISMISSED),
 }
 
 
@@ -409,7 +368,7 @@ def act_on_reports(
     """One of the report queue's actions, once per reported message (or per author, or author and room), all in
     one transaction; every open report about those messages is resolved. Returns how many messages."""
     _, permission, resolution = QUEUE_ACTIONS[action]
-    _require(actor, "rooms.change_report")
+    _require(actor, "moderation.change_report")
     _require(actor, permission)
     messages = {r.message_id: r.message for r in reports}
     by_author_and_room = {(m.author_id, m.room_id): m for m in messages.values()}.values()

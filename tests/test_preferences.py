@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.utils import timezone, translation
 
 from accounts.backends import ModelBackend
 from accounts.models import Profile
@@ -23,6 +24,16 @@ pytestmark = pytest.mark.django_db
 
 CHINESE = {"HTTP_ACCEPT_LANGUAGE": "zh-CN,zh;q=0.9,en;q=0.5"}
 ENGLISH = {"HTTP_ACCEPT_LANGUAGE": "en-US,en;q=0.9"}
+
+
+@pytest.fixture(autouse=True)
+def _nothing_left_active():
+    """The test client serves requests in the test's own thread, where the last request's language and zone
+    stay active (a server gives each request its own context): later tests rendering outside a request, such
+    as the 500 page, must not find Chinese or Shanghai there."""
+    yield
+    translation.deactivate()
+    timezone.deactivate()
 
 
 def html_lang(response) -> str:

@@ -1,4 +1,4 @@
-# Roomcast: `make run` for a development server, `make test` for every test.
+# Roomcast: `make run` for a development server, `make test` for every test, `make messages` for translations.
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -12,7 +12,7 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.14; do \
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test demo bench lint format chromium python clean
+.PHONY: run test demo bench lint format chromium gettext messages python clean
 
 python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -43,16 +43,33 @@ demo: $(VENV)/.runtime
 bench: $(VENV)/.dev
 	$(PY) bench/run.py $(BENCH_ARGS)
 
-# e2e tests drive Debian's Chromium (Playwright cannot download its own browser here).
-chromium:
-	@if ! command -v chromium >/dev/null; then \
+# Tools the tests need from Debian: installed under CI; elsewhere, a note that their tests will skip.
+# $(call debian_tool,command,package,name,tests that skip without it)
+define debian_tool
+	@if ! command -v $(1) >/dev/null; then \
 		if [ "$$CI" = "true" ]; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
 		else \
-			echo "NOTE: Chromium is not installed, so the browser (e2e) tests will SKIP."; \
-			echo "      Install it with: sudo apt-get install chromium"; \
+			echo "NOTE: $(3) is not installed, so $(4) will SKIP."; \
+			echo "      Install it with: sudo apt-get install $(2)"; \
 		fi; \
 	fi
+endef
+
+# e2e tests drive Debian's Chromium (Playwright cannot download its own browser here).
+chromium:
+	$(call debian_tool,chromium,chromium,Chromium,the browser (e2e) tests)
+
+# Translations need GNU gettext: makemessages and compilemessages, and tests/test_translations.py, which runs
+# them to prove locale/ complete and compiled.
+gettext:
+	$(call debian_tool,msgfmt,gettext,GNU gettext,the translation tests)
+
+# After changing user-facing text: brings locale/zh_Hans/LC_MESSAGES/django.po up to date with the code
+# (new strings empty, changed ones fuzzy) and compiles it; translate, then run it again.
+messages: $(VENV)/.runtime gettext
+	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=bench --ignore=e2e --ignore=tests --ignore=staticfiles
+	$(PY) manage.py compilemessages -l zh_Hans --ignore=.venv
 
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .
@@ -62,7 +79,7 @@ format: $(VENV)/.dev
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-test: $(VENV)/.dev chromium lint
+test: $(VENV)/.dev chromium gettext lint
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" REDIS_URL="$${REDIS_URL:-$(TEST_REDIS_URL)}" \
 		$(PY) -m pytest $(PYTEST_ARGS)
 

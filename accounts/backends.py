@@ -23,9 +23,12 @@ class BanCheck:
 
     def get_user(self, user_id) -> AbstractBaseUser | None:
         # One query, as Django's own get_user: every page and socket frame re-checks the account through it.
+        # The profile comes along (a join), so applying the person's language and time zone costs no query.
         User = get_user_model()
         banned = Exists(Ban.objects.active().filter(user=OuterRef("pk")))
-        user = User._default_manager.annotate(roomcast_banned=banned).filter(pk=user_id).first()
+        user = (
+            User._default_manager.annotate(roomcast_banned=banned).select_related("profile").filter(pk=user_id).first()
+        )
         if user is None or user.roomcast_banned or not getattr(user, "is_active", True):
             return None
         return user

@@ -11,9 +11,10 @@ from confusable_homoglyphs import categories, confusables
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
-MIXED_ALPHABETS = "Use letters from one alphabet only: a username that mixes alphabets can pass for someone else's."
-LOOKS_TAKEN = "This username looks the same as an existing one. Choose a name that looks different."
+MIXED_ALPHABETS = _("Use letters from one alphabet only: a username that mixes alphabets can pass for someone else's.")
+LOOKS_TAKEN = _("This username looks the same as an existing one. Choose a name that looks different.")
 
 # Letters and digits are shown as these scripts' own; other scripts' look-alikes are compared to them.
 _PLAIN = ["latin", "common"]

@@ -68,6 +68,8 @@ MIDDLEWARE = [
     "chatsite.middleware.refuse_nul_in_urls",
     "chatsite.middleware.refuse_remote_clients_with_the_development_key",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language from the cookie (the language menu), else the browser's Accept-Language.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -75,6 +77,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # A signed-in person's saved language (over the cookie and the browser) and time zone; before anything
+    # that writes to them.
+    "chatsite.middleware.apply_account_preferences",
     "chatsite.middleware.require_two_factor_for_staff",
 ]
 
@@ -90,6 +95,7 @@ TEMPLATES = [
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.csp",  # csp_nonce, for the <script> tags
+                "django.template.context_processors.i18n",  # LANGUAGE_CODE, for <html lang>
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "rooms.context_processors.sidebar",
@@ -246,7 +252,13 @@ MFA_REQUIRED_FOR_STAFF = env_bool("MFA_REQUIRED_FOR_STAFF", not DEBUG)
 # Django 6.1 mailers; development prints mail (e.g. password resets) to the console.
 MAILERS = {"default": {"BACKEND": os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")}}
 
-LANGUAGE_CODE = "en-us"
+# English and Simplified Chinese. A first visit follows the browser's Accept-Language (any Chinese is zh-hans);
+# the language menu sets a cookie and, signed in, the account's own language (accounts.Profile), which wins.
+# Each language is named in itself in the menu.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Stored times are UTC; pages show them in the reader's zone (accounts.Profile.time_zone, from the browser).
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

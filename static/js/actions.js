@@ -1,0 +1,101 @@
+// What a person does to a message: delete (after a confirmation), edit and report in forms cloned from the
+// page's <template>s, and the server's answers to those, shown in their own form (which keeps the text).
+// A locked room needs nothing here: the server's #room-state fragment and CSS hide what may not be used.
+import { clone, uuid4 } from "./page.js";
+import { tooLong } from "./composer.js";
+import { wsSend } from "./socket.js";
+import { text } from "./strings.js";
+
+const messageIdOf = (article) => Number(article.id.replace("msg-", ""));
+
+// Escape closes the form, Enter submits it unless `enterSubmits` is off (Shift+Enter always makes a new line).
+function closable(form, input, close, enterSubmits) {
+  form.querySelector(".cancel").addEventListener("click", close);
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") close();
+    if (enterSubmits && e.key === "Enter" && !e.shiftKey) {
+      e.preventDefault();
+      form.requestSubmit();
+    }
+  });
+}
+
+function openEdit(article) {
+  if (article.querySelector("form.edit")) return;
+  const body = article.querySelector(".body");
+  const form = clone("edit-form-template");
+  const input = form.elements.body;
+  input.value = body.innerText;
+  const original = input.value;
+  const close = () => {
+    form.remove();
+    body.hidden = false;
+  };
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const problem = tooLong(input.value, Number(document.getElementById("composer").dataset.maxLength));
+    form.querySelector(".edit-error").textContent = problem;
+    if (problem) return;
+    if (input.value.trim() === original.trim()) return close();
+    // The edited message replaces this one (form and all) when the server broadcasts it.
+    form.dataset.request = `edit-${uuid4()}`;
+    wsSend({ action: "edit", message_id: messageIdOf(article), body: input.value, client_id: form.dataset.request });
+  });
+  closable(form, input, close, true);
+  body.hidden = true;
+  article.append(form);
+  input.focus();
+}
+
+function openReport(article) {
+  if (article.querySelector("form.report")) return;
+  const form = clone("report-form-template");
+  const input = form.elements.reason;
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    if (!input.value.trim()) return;
+    form.classList.remove("failed");
+    form.querySelector(".report-note").textContent = text("report-sending");
+    form.dataset.request = `report-${uuid4()}`;
+    wsSend({ action: "report", message_id: messageIdOf(article), reason: input.value, client_id: form.dataset.request });
+  });
+  closable(form, input, () => form.remove(), false);
+  article.append(form);
+  input.focus();
+}
+
+function clicked(evt) {
+  const button = evt.target.closest(".message .actions button, .message .flag button.report");
+  if (!button) return;
+  const article = button.closest(".message");
+  if (button.classList.contains("delete")) {
+    if (confirm(text("confirm-delete"))) wsSend({ action: "delete", message_id: messageIdOf(article) });
+  } else if (button.classList.contains("report")) {
+    openReport(article);
+  } else {
+    openEdit(article);
+  }
+}
+
+// The answer to an edit or a report belongs in its own form (which keeps the text if it was refused), not
+// under the composer: the form names its request, and the answer carries that name as its client id.
+function answered(evt) {
+  if (evt.detail.target.id !== "composer-status") return;
+  const reply = evt.detail.fragment.querySelector?.("[data-client-id]");
+  const clientId = reply?.dataset.clientId;
+  const form = clientId && document.querySelector(`.message form[data-request="${CSS.escape(clientId)}"]`);
+  if (!form) return;
+  evt.detail.shouldSwap = false;
+  form.querySelector("p[role]").textContent = reply.textContent;
+  if (reply.dataset.ok === "1") {
+    form.classList.add("done");
+    setTimeout(() => form.remove(), 4000);
+  } else {
+    form.classList.add("failed");
+  }
+}
+
+export function start() {
+  document.addEventListener("click", clicked);
+  document.addEventListener("htmx:oobBeforeSwap", answered);
+}

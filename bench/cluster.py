@@ -2,7 +2,7 @@
 
 A Redis server of its own (so it can be restarted without disturbing anything else), uvicorn worker
 processes with the README's production command on PostgreSQL, and page-like clients: each does over a real
-socket what static/roomcast.js does in the browser, so "nothing lost" is checked the way a page would see it.
+socket what the page script (static/js/) does in the browser, so "nothing lost" is checked the way a page would see it.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import websockets
 
 ROOT = Path(__file__).resolve().parent.parent
 RECONNECT_CODES = {1006, 1011, 1012, 1013, 4012, 4013}  # the page reconnects on these; other 4xxx are final
-GAP_WAIT = 1.5  # seconds the page waits for a missing change before asking for it (static/roomcast.js)
+GAP_WAIT = 1.5  # seconds the page waits for a missing change before asking for it (static/js/timeline.js)
 ACK_WAIT = 10.0  # seconds without an acknowledgement before the page replaces its connection
 
 
@@ -165,7 +165,7 @@ OUTAGE = "Live updates are interrupted"
 
 
 class Page:
-    """One browser page on a room: static/roomcast.js's logic for connecting, catching up, placing messages
+    """One browser page on a room: the page script's logic for connecting, catching up, placing messages
     and resending, written again in Python so a test or the soak can run dozens of them."""
 
     def __init__(self, address: str, room_id: int, cookie: str, name: str = "") -> None:

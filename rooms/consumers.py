@@ -252,7 +252,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             pass
         except Exception:
             # Daphne (autobahn) lets an application send only 1000 and 3000-4999, so "reconnect" (1012) and
-            # "try again later" (1013) go out as 4012 and 4013, which the page treats the same (roomcast.js).
+            # "try again later" (1013) go out as 4012 and 4013, which the page treats the same (static/js/socket.js).
             if code not in realtime.DAPHNE_CODES:
                 raise
             await self.close(code=realtime.DAPHNE_CODES[code])

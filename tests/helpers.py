@@ -73,8 +73,9 @@ async def closed_with(comm: WebsocketCommunicator, timeout: float = 3) -> int:
 
 
 class PageModel:
-    """What a room page holds, applying frames the way static/roomcast.js does: by id, newest state wins,
-    tombstones remove, order by seq. Used to check that catch-up ends with exactly the right messages."""
+    """What a room page holds, applying frames the way the page script (static/js/timeline.js) does: by id,
+    newest state wins, tombstones remove, order by seq. Used to check that catch-up ends with exactly the right
+    messages."""
 
     def __init__(self) -> None:
         self.messages: dict[int, tuple[int, int, str]] = {}  # id -> (seq, changed, body)

@@ -174,6 +174,7 @@ PUBLIC = {
     "account_reset_password_from_key",
     "account_reset_password_from_key_done",
     "mfa_authenticate",  # the second step of signing in: it holds the half-signed-in person's own state only
+    "set_language",  # the language menu: a cookie for signed-out pages, the account's choice when signed in
 }
 OWN_ACCOUNT = {
     "account_email",
@@ -191,6 +192,8 @@ OWN_ACCOUNT = {
     "mfa_generate_recovery_codes",
     "mfa_download_recovery_codes",
     "mfa_reauthenticate",
+    "account_preferences",
+    "account_detected_time_zone",
 }
 BOGUS = {"key": "bogus-key", "uidb36": "0"}  # parameters of allauth's emailed links
 

@@ -74,6 +74,7 @@ messages: $(VENV)/.runtime gettext
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports  # realtime <- rooms <- moderation <- accounts: pyproject.toml's contract
 
 format: $(VENV)/.dev
 	$(PY) -m ruff check --fix .

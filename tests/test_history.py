@@ -27,7 +27,8 @@ def say(user, room, *texts):
 
 
 def shown(content: str) -> list[str]:
-    return re.findall(r'<div class="body">(.*?)</div>', content)
+    """The bodies of the messages on the page (not of the page script's templates)."""
+    return re.findall(r'<article id="msg-\d+"[^>]*>.*?<div class="body">(.*?)</div>', content, re.S)
 
 
 def test_history_pages_back_to_the_first_message_with_bounded_queries(

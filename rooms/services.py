@@ -86,12 +86,18 @@ def create_room(user: AbstractBaseUser, name: str, description: str = "") -> Roo
     return room
 
 
+def visit(user: AbstractBaseUser, room: Room) -> Membership:
+    """The person's membership, or, for someone only looking (a GET never joins), an unsaved one that has read
+    everything so far."""
+    existing = Membership.objects.filter(room=room, user=user).first()
+    return existing or Membership(room=room, user=user, last_read_seq=room.last_seq)
+
+
 def join(user: AbstractBaseUser, room: Room) -> Membership:
-    """Membership, created on first visit; the person's other open pages start following the room at once.
-    An archived room is read without joining it (it is closed: it no longer gains members)."""
+    """Membership, made by the Join button or the first message; the person's other open pages start following
+    the room at once. An archived room gains no members."""
     if room.is_archived:
-        existing = Membership.objects.filter(room=room, user=user).first()
-        return existing or Membership(room=room, user=user, last_read_seq=room.last_seq)
+        return visit(user, room)
     membership, created = Membership.objects.get_or_create(
         room=room, user=user, defaults={"last_read_seq": room.last_seq}
     )
@@ -108,7 +114,7 @@ def _direct_key(user: AbstractBaseUser, other: AbstractBaseUser) -> str:
 
 
 def direct_room(user: AbstractBaseUser, other: AbstractBaseUser) -> Room:
-    """The one conversation between two people, created on first use."""
+    """The one conversation between two people, created by its first message (start_direct)."""
     if user.pk == other.pk:
         raise ChatError("You can't start a conversation with yourself.")
     key = _direct_key(user, other)
@@ -130,11 +136,19 @@ def direct_room(user: AbstractBaseUser, other: AbstractBaseUser) -> Room:
     return room
 
 
-def existing_direct_room(user: AbstractBaseUser, other: AbstractBaseUser) -> Room:
-    """The conversation with someone who can no longer start one (a deactivated account): history only."""
-    room = Room.objects.filter(direct_key=_direct_key(user, other)).first()
-    if room is None:
-        raise ChatError("No conversation with this person.")
+def existing_direct_room(user: AbstractBaseUser, other: AbstractBaseUser) -> Room | None:
+    """The conversation between two people, if one was started."""
+    return Room.objects.filter(direct_key=_direct_key(user, other)).first()
+
+
+def start_direct(user: AbstractBaseUser, other: AbstractBaseUser, body: str, client_id: uuid.UUID) -> Room:
+    """The first message to someone starts the conversation (a POST: looking at /dm/<name>/ starts nothing)."""
+    if not other.is_active:
+        raise ChatError("This account is no longer active.")
+    _clean_body(body)  # refused before the conversation exists, so a bad first message leaves nothing behind
+    with transaction.atomic():
+        room = direct_room(user, other)
+        post_message(user, room.pk, body, client_id)
     return room
 
 

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("rooms/<int:room_id>/history/", views.history, name="history"),
     path("rooms/<str:slug>/", views.room, name="room"),
+    path("rooms/<str:slug>/join/", views.join, name="join"),
     path("dm/<str:username>/", views.direct, name="direct"),
     path("m/<int:message_id>/", views.permalink, name="permalink"),
     path("people/", views.people, name="people"),

@@ -7,7 +7,9 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
 from realtime import limits, presence
 
@@ -41,28 +43,52 @@ def index(request: HttpRequest) -> HttpResponse:
 @never_cache  # private conversations must not linger in a shared browser's or a proxy's cache
 @login_required
 def room(request: HttpRequest, slug: str) -> HttpResponse:
+    """Shows the room; joining is a POST (the Join button, or the first message)."""
     room = get_object_or_404(Room, kind=Room.Kind.OPEN, slug=slug)
-    return _conversation(request, room, title=room.name, composer_placeholder=f"Message #{room.name}")
+    placeholder = gettext("Message #%(room)s") % {"room": room.name}
+    return _conversation(request, room, title=room.name, composer_placeholder=placeholder)
+
+
+@require_POST
+@login_required
+def join(request: HttpRequest, slug: str) -> HttpResponse:
+    room = get_object_or_404(Room, kind=Room.Kind.OPEN, slug=slug)
+    services.join(request.user, room)
+    return redirect(room)
 
 
 @never_cache
 @login_required
 def direct(request: HttpRequest, username: str) -> HttpResponse:
+    """The conversation with someone; before its first message, a page to write it (a POST starts it)."""
     other = get_object_or_404(User, username=username)
-    try:
-        room = (
-            services.direct_room(request.user, other)
-            if other.is_active
-            else services.existing_direct_room(request.user, other)
-        )
-    except services.ChatError:
-        raise Http404("No conversation with this person.") from None
+    if other.pk == request.user.pk:
+        raise Http404("No conversation with yourself.")
+    room = services.existing_direct_room(request.user, other)
     name = other.get_username()
-    return _conversation(request, room, title=name, composer_placeholder=f"Message @{name}")
+    placeholder = gettext("Message @%(name)s") % {"name": name}
+    if room is not None:
+        return _conversation(request, room, title=name, composer_placeholder=placeholder)
+    if not other.is_active:
+        raise Http404("No conversation with this person.")
+    context = {
+        "other": other, "title": name, "placeholder": placeholder, "client_id": uuid.uuid4(),
+        "max_length": Message.MAX_LENGTH,
+    }  # fmt: skip
+    if request.method == "POST":
+        body = request.POST.get("body", "")
+        try:
+            client_id = services.parse_client_id(request.POST.get("client_id"))
+            services.start_direct(request.user, other, body, client_id)
+        except services.ChatError as error:
+            context |= {"error": str(error), "body": body}  # what they wrote stays in the box
+            return render(request, "rooms/new_direct.html", context, status=400)
+        return redirect("rooms:direct", username=name)
+    return render(request, "rooms/new_direct.html", context)
 
 
 def _conversation(request: HttpRequest, room: Room, **context) -> HttpResponse:
-    membership = services.join(request.user, room)
+    membership = services.visit(request.user, room)
     # The page's catch-up cursor is read before the messages, so nothing committed in between is missed.
     cursor = room.last_seq
     has_newer = False
@@ -76,6 +102,7 @@ def _conversation(request: HttpRequest, room: Room, **context) -> HttpResponse:
     )
     context |= {
         "room": room,
+        "member": membership.pk is not None,
         "history": history,
         "has_more": has_more,
         "has_newer": has_newer,

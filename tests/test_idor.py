@@ -122,6 +122,15 @@ def probe_room(w: World) -> None:
     assert w.as_carol.get(f"/rooms/{w.dm.pk}/").status_code == 404  # a conversation is not a room
 
 
+def probe_join(w: World) -> None:
+    assert to_login(w.anonymous.post("/rooms/general/join/"))
+    assert w.as_carol.get("/rooms/general/join/").status_code == 405  # joining is a POST, never a look
+    assert w.as_carol.post(f"/rooms/{w.dm.pk}/join/").status_code == 404  # a conversation is not a room
+    assert w.as_carol.post("/rooms/no-such-room/join/").status_code == 404
+    assert w.as_carol.post("/rooms/general/join/").status_code == 302  # open rooms are open to everyone
+    assert not Membership.objects.filter(room=w.dm, user=w.carol).exists()
+
+
 def probe_history(w: World) -> None:
     dm_history = f"/rooms/{w.dm.pk}/history/"
     assert to_login(w.anonymous.get(dm_history, {"before": 100}))
@@ -157,6 +166,7 @@ SITE: dict[str, Callable[[World], None]] = {
     "rooms:room": probe_room,
     "rooms:history": probe_history,
     "rooms:direct": probe_direct,
+    "rooms:join": probe_join,
     "rooms:permalink": probe_permalink,
 }
 # allauth's pages hold nothing of anyone else: the signed-out ones are public by design (their links carry a

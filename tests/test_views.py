@@ -94,11 +94,37 @@ def test_room_page_renders_the_last_fifty_messages_in_order_escaped(alice_client
     assert f'ws-connect="/ws/rooms/{room.pk}/"' in content and "ws-send" in content
 
 
-def test_opening_a_room_joins_it(client, alice, bob):
+def test_opening_a_room_shows_it_and_joining_is_a_post(client, alice, bob):
     room = services.create_room(alice, "General")
     client.force_login(bob)
-    client.get("/rooms/general/")
+    page = client.get("/rooms/general/").content.decode()
+    assert not Membership.objects.filter(room=room, user=bob).exists()  # a look changes nothing
+    assert 'action="/rooms/general/join/"' in page and "Join this room" in page
+    assert client.get("/rooms/general/join/").status_code == 405
+    assert client.post("/rooms/general/join/").headers["Location"] == "/rooms/general/"
     assert Membership.objects.filter(room=room, user=bob).exists()
+    assert "Join this room" not in client.get("/rooms/general/").content.decode()
+
+
+def test_the_first_message_joins_the_room(client, alice, bob):
+    room = services.create_room(alice, "General")
+    services.post_message(bob, room.pk, "hello", uuid.uuid4())
+    assert Membership.objects.filter(room=room, user=bob).exists()
+
+
+def test_looking_at_a_dm_page_starts_no_conversation_and_the_first_message_does(client, alice, bob):
+    client.force_login(alice)
+    page = client.get("/dm/bob/").content.decode()
+    assert not Room.objects.filter(kind="direct").exists()  # a look (or a link, a prefetch) starts nothing
+    assert 'method="post"' in page and "ws-send" not in page
+    refused = client.post("/dm/bob/", {"body": "   ", "client_id": str(uuid.uuid4())})
+    assert refused.status_code == 400 and "Message is empty." in refused.content.decode()
+    assert not Room.objects.filter(kind="direct").exists()  # a refused first message leaves nothing behind
+    started = client.post("/dm/bob/", {"body": "hi bob", "client_id": str(uuid.uuid4())})
+    assert started.headers["Location"] == "/dm/bob/"
+    (dm,) = Room.objects.filter(kind="direct")
+    assert list(dm.messages.values_list("body", flat=True)) == ["hi bob"]
+    assert "hi bob" in client.get("/dm/bob/").content.decode()
 
 
 def test_unknown_room_is_404(alice_client):
@@ -118,8 +144,8 @@ def test_dm_page_shows_the_conversation_to_its_two_people_only(client, alice, bo
     client.force_login(carol)
     for url in ("/dm/alice/", "/dm/bob/", "/", "/people/"):
         assert "psst alice" not in client.get(url).content.decode()
-    # Carol's /dm/alice/ is her own, separate conversation.
-    assert Room.objects.filter(kind="direct").count() == 3
+    # Carol's /dm/alice/ would be her own, separate conversation: looking at it starts none.
+    assert Room.objects.filter(kind="direct").count() == 1
 
 
 @pytest.mark.parametrize("username", ["alice", "nobody"])

@@ -53,13 +53,15 @@ def send_frame(body: str, client_id: str | None = None) -> str:
 
 
 async def frames_until(comm: WebsocketCommunicator, needle: str, timeout: float = 3) -> list[str]:
-    """Read frames until one contains `needle`; fails the test if it never comes."""
+    """Read frames until one contains `needle`; fails the test if it never comes, or if the socket is closed
+    on the way."""
     seen: list[str] = []
     async with asyncio.timeout(timeout):
         while True:
-            frame = await comm.receive_from(timeout=timeout)
-            seen.append(frame)
-            if needle in frame:
+            output = await comm.receive_output(timeout=timeout)
+            assert output["type"] == "websocket.send", f"the socket was closed ({output.get('code')}) before {needle!r}"
+            seen.append(output["text"])
+            if needle in output["text"]:
                 return seen
 
 
@@ -102,6 +104,15 @@ class PageModel:
 
     def bodies(self) -> list[str]:
         return [body for _, (seq, _, body) in sorted(self.messages.items(), key=lambda kv: kv[1][0])]
+
+
+async def stays_open(comm: WebsocketCommunicator, quiet: float = 0.3) -> bool:
+    """Whether the socket is still open once it has been quiet for `quiet` seconds: every output read, and none
+    of them a close (reading text frames alone could never tell)."""
+    outputs = []
+    while not await comm.receive_nothing(timeout=quiet):
+        outputs.append(await comm.receive_output())
+    return all(output["type"] != "websocket.close" for output in outputs)
 
 
 async def drain(comm: WebsocketCommunicator, quiet: float = 0.3) -> list[str]:

@@ -198,9 +198,8 @@ def test_no_frame_crashes_the_consumer_or_writes_what_the_page_could_not(world, 
         def one_frame(frame) -> None:
             kind, payload = frame.draw(targets)
             probe_id = str(uuid.uuid4())
-            # The socket answers the frame after it: it neither crashed nor closed.
+            # The socket answers the frame after it: it neither crashed nor closed (frames_until fails on a close).
             replies = runner.run(exchange(kind, payload, probe_id))
-            assert not any("websocket.close" in r for r in replies)
             for reply in replies:
                 reply.encode("utf-8")  # a frame the server can put on the wire (no lone surrogates)
             if kind == "text" and (sent := valid_send(payload)) is not None:

@@ -91,8 +91,14 @@ def test_permalink_opens_the_room_at_the_message(client, alice, general):
 
 @pytest.mark.parametrize("query", ["around=%C2%B2", "around=99999999999999999999999", "around=-1"])
 def test_odd_permalink_numbers_just_show_the_room(client, alice, general, query):
+    for i in range(60):
+        services.post_message(alice, general.pk, f"m{i:03d}", uuid.uuid4())
     client.force_login(alice)
-    assert client.get(f"/rooms/general/?{query}").status_code == 200
+    response = client.get(f"/rooms/general/?{query}")
+    assert response.status_code == 200
+    # Not a position in the room: the page is the room as it opens, its newest 50 messages, nothing highlighted.
+    assert shown(response.content.decode()) == [f"m{i:03d}" for i in range(10, 60)]
+    assert shown(response.content.decode()) == shown(client.get("/rooms/general/").content.decode())
 
 
 @pytest.mark.parametrize("query", ["before=%C2%B2", "after=x", "", "before=1&after=1"])

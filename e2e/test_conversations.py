@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, WebSocketRoute, expect
 
 from .conftest import in_thread
-from .test_journeys import messages, send, wait_for_socket
+from .support import messages, send, wait_for_socket
 
 User = get_user_model()
 

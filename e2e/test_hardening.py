@@ -8,7 +8,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from .conftest import in_thread, instrument, login
-from .test_journeys import messages, send, wait_for_socket
+from .support import messages, send, wait_for_socket
 
 # Every CSP violation the page reports, and every console error (Chromium logs each refusal there too).
 WATCH = """

@@ -11,37 +11,9 @@ import uuid
 from playwright.sync_api import Page, expect
 
 from .conftest import in_thread
+from .support import assert_not_reloaded, mark_page, messages, send, wait_for_socket
 
 # ---- helpers -----------------------------------------------------------------------------------------------
-
-
-def wait_for_socket(page: Page) -> None:
-    """Wait until the page's websocket is open (counted by the init script in conftest.instrument), so
-    frames sent from now on reach it. Not an assertion: the page looks the same before and after.
-
-    (The consumer joins its groups before it accepts, so "open" means "listening".)"""
-    page.wait_for_function("() => (window.__wsOpens || 0) > 0")
-
-
-def send(page: Page, text: str) -> None:
-    """Type in the composer and press Enter, as a person would."""
-    box = page.locator("#composer textarea")
-    box.fill(text)
-    box.press("Enter")
-
-
-def messages(page: Page):
-    """Messages the server has stored (not the "sending…" copies a page shows meanwhile)."""
-    return page.locator(".messages article.message[data-seq]")
-
-
-def mark_page(page: Page) -> None:
-    """A flag that a reload or navigation would wipe: proves later updates arrived live."""
-    page.evaluate("window.__noReload = true")
-
-
-def assert_not_reloaded(page: Page) -> None:
-    assert page.evaluate("window.__noReload === true"), "the page was reloaded or navigated away"
 
 
 def create_room(page: Page, name: str, description: str = "") -> None:

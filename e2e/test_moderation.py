@@ -13,7 +13,7 @@ from moderation import services as moderation
 from rooms import access, services
 
 from .conftest import PASSWORD, _make_user, admin_login, in_thread
-from .test_journeys import assert_not_reloaded, mark_page, messages, wait_for_socket
+from .support import assert_not_reloaded, mark_page, messages, wait_for_socket
 
 User = get_user_model()
 group_migration = importlib.import_module("moderation.migrations.0002_moderators_group")

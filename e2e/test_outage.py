@@ -15,7 +15,7 @@ from bench.cluster import RedisServer
 from rooms import services
 
 from .conftest import _make_user, in_thread, instrument, live_daphne, login
-from .test_journeys import assert_not_reloaded, mark_page, messages, send, wait_for_socket
+from .support import assert_not_reloaded, mark_page, messages, send, wait_for_socket
 
 OUTAGE = "Live updates are interrupted"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from .conftest import in_thread
-from .test_journeys import messages, send, wait_for_socket
+from .support import messages, send, wait_for_socket
 
 
 def test_a_room_is_read_before_joining_and_a_dm_starts_with_its_first_message(logged_in, make_user):

@@ -3,6 +3,7 @@ import threading
 import pytest
 
 from .helpers import make_user
+from .support.servers import embedded_server, uvicorn_server  # noqa: F401 (fixtures for every test module)
 
 
 @pytest.fixture

@@ -23,11 +23,8 @@ from realtime import limits, outbox
 from rooms import services
 from rooms.models import Message, Room
 
-from . import test_embedded_default as embedded
 from .helpers import closed_with, drain, frames_until, make_user, open_socket, send_frame
-from .test_embedded_default import sign_in, stalled_socket
-
-uvicorn_server = embedded.uvicorn_server  # the production server on the embedded setup (a fixture)
+from .support.servers import sign_in, stalled_socket
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from django.conf import settings
 
 from bench.cluster import Page, Workers, server_env, until
 
-from .test_reliability import database_url, people, running  # noqa: F401  (fixtures and helpers shared)
+from .support.cluster import database_url, people, running  # noqa: F401  (fixtures and helpers shared)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,8 +44,8 @@ def page_on(workers: Workers, room, cookie: str, name: str) -> Page:
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 async def test_a_room_message_never_reaches_the_same_room_of_a_deployment_on_another_redis_database(
-    people,  # noqa: F811
-    database_url,  # noqa: F811
+    people,
+    database_url,
     tmp_path,
 ):
     """Deployment A on Redis database 7 and deployment B on database 9, as in the issue. Both serve the same

@@ -26,7 +26,7 @@ from rooms.consumers import MAX_FRAME
 from rooms.models import Message
 
 from .helpers import closed_with, drain, frames_until, make_user, open_socket, send_frame
-from .test_embedded_default import serving, sign_in
+from .support.servers import serving, sign_in
 
 ROOT = Path(__file__).resolve().parent.parent
 # A send refused for now stays pending on the page, which sends it again by itself after the wait.

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import importlib
-import json
 import time
 import uuid
 
@@ -17,7 +15,6 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.apps import apps
 from django.contrib.auth.models import Group
 from django.contrib.sessions.models import Session
 from django.db import connection
@@ -45,44 +42,9 @@ from .helpers import (
     send_frame,
     stays_open,
 )
+from .support.moderation import PASSWORD, action, live, logged, make_moderator, post, signed_in
 
 Action = ModerationLog.Action
-PASSWORD = "correct-horse-battery"  # tests.helpers.make_user's
-group_migration = importlib.import_module("moderation.migrations.0002_moderators_group")
-
-
-def live(test):
-    """A test over real sockets: committed data (the server side reads it from other threads) and Redis."""
-    for mark in (pytest.mark.asyncio, pytest.mark.django_db(transaction=True), pytest.mark.redis):
-        test = mark(test)
-    return test
-
-
-def make_moderator(username: str = "mod"):
-    """Staff in the Moderators group, not a superuser. The group comes from the migration; a transactional
-    test's flush empties the tables, so make it again the same way."""
-    group_migration.create_moderators_group(apps, None)
-    mod = make_user(username, is_staff=True)
-    mod.groups.add(Group.objects.get(name=group_migration.GROUP))
-    return mod
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def action(name: str, **fields) -> str:
-    return json.dumps({"action": name, **fields})
-
-
-def logged(action_name: str, **fields) -> bool:
-    return ModerationLog.objects.filter(action=action_name, **fields).exists()
-
-
-def post(user, room, body: str) -> Message:
-    return services.post_message(user, room.pk, body, uuid.uuid4()).message
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from rooms import access, services
 from rooms.models import Message, Mute, Room
 
 from .helpers import frames_until, make_user, never_sees, open_socket, send_frame
-from .test_moderation import action, live, logged, make_moderator, post, signed_in
+from .support.moderation import action, live, logged, make_moderator, post, signed_in
 
 Action = ModerationLog.Action
 

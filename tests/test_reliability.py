@@ -4,92 +4,17 @@ a worker killed mid-conversation. Clients are bench/cluster.py's pages, which do
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.db import connection
 
-from bench.cluster import Page, RedisServer, Workers, server_env, settle, tally, until
-from rooms import services
+from bench.cluster import server_env, settle, tally, until
 from rooms.models import Message, Room
 
-from .helpers import make_user, session_cookie
+from .support.cluster import database_url, page, people, private_redis, running, serving  # noqa: F401 (fixtures too)
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True), pytest.mark.redis]
-CI = os.environ.get("CI", "").lower() == "true"
-
-
-@pytest.fixture
-def database_url(transactional_db) -> str:
-    """The test database, for server processes: they must see what the test writes, and it them."""
-    if connection.vendor != "postgresql":
-        reason = "these tests run the production setup, which needs PostgreSQL (DATABASE_URL)"
-        if CI:
-            pytest.fail(f"CI=true but {reason}")
-        pytest.skip(f"SKIPPED LOUDLY: {reason}")
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    return urlunsplit(parts._replace(path=f"/{connection.settings_dict['NAME']}"))
-
-
-@pytest.fixture
-def private_redis() -> Iterator[RedisServer]:
-    if shutil.which("redis-server") is None:
-        reason = "redis-server is not installed: the fault tests restart a Redis of their own"
-        if CI:
-            pytest.fail(f"CI=true but {reason}")
-        pytest.skip(f"SKIPPED LOUDLY: {reason}")
-    server = RedisServer()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def people(transactional_db):
-    alice, bob, carol = (make_user(n) for n in ("alice", "bob", "carol"))
-    general = services.create_room(alice, "General")
-    for user in (bob, carol):
-        services.join(user, general)
-    return {
-        "alice": alice,
-        "bob": bob,
-        "carol": carol,
-        "general": general,
-        "dm": services.direct_room(alice, bob),
-        "cookies": {u.username: f"sessionid={session_cookie(u)}" for u in (alice, bob, carol)},
-    }
-
-
-@contextmanager
-def serving(env: dict[str, str], count: int, tmp_path, name: str) -> Iterator[Workers]:
-    workers = Workers(env, count=count, log=tmp_path / f"{name}.log")
-    try:
-        yield workers
-    finally:
-        workers.stop()
-
-
-@contextmanager
-def running(pages: list[Page]) -> Iterator[asyncio.Event]:
-    stop = asyncio.Event()
-    tasks = [asyncio.ensure_future(page.run(stop)) for page in pages]
-    try:
-        yield stop
-    finally:
-        stop.set()
-        for page in pages:
-            page.drop()
-        for task in tasks:
-            task.cancel()
-
-
-def page(workers: Workers, room: Room, people: dict, who: str) -> Page:
-    return Page(workers.address, room.pk, people["cookies"][who], who)
 
 
 @database_sync_to_async

@@ -100,10 +100,15 @@ def field(data: dict, name: str, kind: type):
     return value
 
 
+def client_id_of(data: dict) -> str | None:
+    """The request's name the page chose (its answer carries it back), if the frame gave a usable one."""
+    client_id = data.get("client_id")
+    return client_id if isinstance(client_id, str) else None
+
+
 def reply_to(data: dict, text: str) -> str:
     """A positive answer naming the request it answers (the page shows it in that request's form)."""
-    client_id = data.get("client_id")
-    return services.render_status(text, client_id if isinstance(client_id, str) else None, ok=True)
+    return services.render_status(text, client_id_of(data), ok=True)
 
 
 def current_user(session_key: str | None):
@@ -325,8 +330,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         except limits.SlowDown as error:
             reply = self._slowed(action, data, error)
         except services.ChatError as error:
-            client_id = data.get("client_id")
-            client_id = client_id if isinstance(client_id, str) else None
+            client_id = client_id_of(data)
             reply = services.render_status(str(error), client_id)
             # A page resending what the server already stored (its acknowledgement was lost) and refused now
             # (muted, locked since): acknowledge it, or the person would send it again as new.
@@ -341,8 +345,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         earlier copy was stored then decides itself, so nothing is put back in the box to be sent twice."""
         if action in {"typing", "read"}:
             return ""
-        client_id = data.get("client_id")
-        client_id = client_id if isinstance(client_id, str) else None
+        client_id = client_id_of(data)
         retry = max(1, error.wait_ms) if action == "send" and client_id else None
         return services.render_status(str(error), client_id, retry=retry)
 

@@ -19,7 +19,7 @@ from .models import Message, Room
 
 User = get_user_model()
 ROOMS_PER_PAGE = 50
-ROOM_SEARCH_MAX = 80  # a room name's length
+ROOM_SEARCH_MAX = Room._meta.get_field("name").max_length  # longer finds nothing
 
 
 @login_required

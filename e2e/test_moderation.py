@@ -57,7 +57,7 @@ def test_a_reported_message_is_removed_from_the_report_queue_and_vanishes_live(l
     article.get_by_role("button", name="Report").click()
     article.get_by_label("Why are you reporting this message?").fill("Spam")
     article.locator("form.report").get_by_role("button", name="Report").click()
-    expect(article.locator(".report-note")).to_have_text(moderation.THANKS)
+    expect(article.locator(".report-note")).to_have_text(str(moderation.THANKS))
     expect(bob.locator("#composer-status")).to_have_text("")  # the answer went to the report form
 
     mod = moderator_admin(new_context, "/admin/moderation/report/")

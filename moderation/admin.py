@@ -15,13 +15,14 @@ from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext, pgettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from rooms import services
 from rooms.models import Membership, Message, Mute, Room
 
 from . import services as moderation
 from .models import Ban, ModerationLog, Report
-from .services import plural
 
 
 def excerpt(text: str, length: int = 80) -> str:
@@ -48,9 +49,9 @@ class MembershipInline(admin.TabularInline):
 class OpenFilter(admin.SimpleListFilter):
     """Open or dealt with: reports (resolved or not), bans and mutes (in force or ended), rooms (archived)."""
 
-    title = "status"
+    title = _("status")
     parameter_name = "status"
-    options = {"open": "Open", "closed": "Resolved"}
+    options = {"open": pgettext_lazy("a report's status", "Open"), "closed": _("Resolved")}
 
     def lookups(self, request, model_admin):
         return list(self.options.items())
@@ -65,9 +66,9 @@ class OpenFilter(admin.SimpleListFilter):
 
 
 class ArchivedFilter(OpenFilter):
-    title = "archived"
+    title = _("archived")
     parameter_name = "archived"
-    options = {"open": "No", "closed": "Yes"}
+    options = {"open": _("No"), "closed": _("Yes")}
 
     def filter(self, queryset: QuerySet, open_: bool) -> QuerySet:
         return queryset.filter(archived_at__isnull=open_)
@@ -106,11 +107,11 @@ class RoomAdmin(admin.ModelAdmin):
         # queryset, the room autocomplete's): direct conversations reach them only through a report.
         return rooms if request.user.is_superuser else rooms.filter(kind=Room.Kind.OPEN)
 
-    @admin.display(ordering="member_count")
+    @admin.display(description=_("members"), ordering="member_count")
     def members(self, room: Room) -> int:
         return room.member_count
 
-    @admin.display(boolean=True, ordering="archived_at")
+    @admin.display(boolean=True, description=_("archived"), ordering="archived_at")
     def archived(self, room: Room) -> bool:
         return room.is_archived
 
@@ -139,11 +140,11 @@ class RoomAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         moderation.set_locked(request.user, obj, wanted)
 
-    @admin.action(description="Lock selected rooms (read-only for all but moderators)", permissions=["change"])
+    @admin.action(description=_("Lock selected rooms (read-only for all but moderators)"), permissions=["change"])
     def lock_rooms(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
         self._set_locked(request, queryset, True)
 
-    @admin.action(description="Unlock selected rooms", permissions=["change"])
+    @admin.action(description=_("Unlock selected rooms"), permissions=["change"])
     def unlock_rooms(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
         self._set_locked(request, queryset, False)
 
@@ -151,34 +152,47 @@ class RoomAdmin(admin.ModelAdmin):
         rooms = queryset.filter(kind="open", archived_at__isnull=True)
         changed = sum(moderation.set_locked(request.user, room, locked) for room in rooms)
         self._skipped(request, queryset, archived_too=True)
-        self.message_user(request, f"{plural(changed, 'room')} {'locked' if locked else 'unlocked'}.")
+        if locked:
+            text = ngettext("%(count)s room locked.", "%(count)s rooms locked.", changed)
+        else:
+            text = ngettext("%(count)s room unlocked.", "%(count)s rooms unlocked.", changed)
+        self.message_user(request, text % {"count": changed})
 
-    @admin.action(description="Archive selected rooms (read-only for all, off the room list)", permissions=["change"])
+    @admin.action(
+        description=_("Archive selected rooms (read-only for all, off the room list)"), permissions=["change"]
+    )
     def archive_rooms(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
         changed = sum(moderation.set_archived(request.user, room, True) for room in queryset.filter(kind="open"))
         self._skipped(request, queryset)
-        self.message_user(request, f"{plural(changed, 'room')} archived.")
+        text = ngettext("%(count)s room archived.", "%(count)s rooms archived.", changed)
+        self.message_user(request, text % {"count": changed})
 
-    @admin.action(description="Unarchive selected rooms (and unlock them)", permissions=["change"])
+    @admin.action(description=_("Unarchive selected rooms (and unlock them)"), permissions=["change"])
     def unarchive_rooms(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
         changed = sum(moderation.set_archived(request.user, room, False) for room in queryset.filter(kind="open"))
         self._skipped(request, queryset)
-        self.message_user(request, f"{plural(changed, 'room')} unarchived.")
+        text = ngettext("%(count)s room unarchived.", "%(count)s rooms unarchived.", changed)
+        self.message_user(request, text % {"count": changed})
 
     def _skipped(self, request: HttpRequest, queryset: QuerySet[Room], archived_too: bool = False) -> None:
         if direct := queryset.exclude(kind="open").count():
-            self.message_user(request, f"{plural(direct, 'direct conversation')} skipped.", messages.WARNING)
+            text = ngettext("%(count)s direct conversation skipped.", "%(count)s direct conversations skipped.", direct)
+            self.message_user(request, text % {"count": direct}, messages.WARNING)
         if archived_too and (archived := queryset.filter(kind="open", archived_at__isnull=False).count()):
-            text = f"{plural(archived, 'archived room')} skipped: unarchive them first."
-            self.message_user(request, text, messages.WARNING)
+            text = ngettext(
+                "%(count)s archived room skipped: unarchive it first.",
+                "%(count)s archived rooms skipped: unarchive them first.",
+                archived,
+            )
+            self.message_user(request, text % {"count": archived}, messages.WARNING)
 
 
 class RemovedFilter(admin.SimpleListFilter):
-    title = "status"
+    title = _("status")
     parameter_name = "removed"
 
     def lookups(self, request, model_admin):
-        return [("no", "Visible"), ("yes", "Removed by a moderator")]
+        return [("no", _("Visible")), ("yes", _("Removed by a moderator"))]
 
     def queryset(self, request, queryset):
         if self.value() in {"no", "yes"}:
@@ -201,11 +215,11 @@ class MessageAdmin(admin.ModelAdmin):
         # reports it (the report queue shows it, in context).
         return super().get_queryset(request).filter(room__kind=Room.Kind.OPEN)
 
-    @admin.display(description="message")
+    @admin.display(description=_("message"))
     def excerpt(self, message: Message) -> str:
         return excerpt(message.body)
 
-    @admin.display(boolean=True, ordering="deleted_at")
+    @admin.display(boolean=True, description=_("removed"), ordering="deleted_at")
     def removed(self, message: Message) -> bool:
         return message.deleted_at is not None
 
@@ -225,18 +239,19 @@ class MessageAdmin(admin.ModelAdmin):
         objs = list(objs)
         return [str(m) for m in objs], {self.opts.verbose_name_plural: len(objs)}, set(), []
 
-    @admin.action(description="Remove all messages by this author in this room", permissions=["delete"])
+    @admin.action(description=_("Remove all messages by this author in this room"), permissions=["delete"])
     def remove_all_by_author(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
         pairs = {(m.author_id, m.room_id): m for m in queryset.select_related("author", "room")}.values()
         removed = sum(len(moderation.remove_all_by(request.user, m.author, m.room)) for m in pairs)
-        self.message_user(request, f"{plural(removed, 'message')} removed.")
+        text = ngettext("%(count)s message removed.", "%(count)s messages removed.", removed)
+        self.message_user(request, text % {"count": removed})
 
 
 # ---- moderation ----------------------------------------------------------------------------------------
 
 
 class BanStatusFilter(OpenFilter):
-    options = {"open": "In force", "closed": "Ended"}
+    options = {"open": _("In force"), "closed": _("Ended")}
 
     def filter(self, queryset: QuerySet, open_: bool) -> QuerySet:
         active = Ban.objects.active().values("pk")
@@ -244,13 +259,19 @@ class BanStatusFilter(OpenFilter):
 
 
 class MuteStatusFilter(OpenFilter):
-    options = {"open": "In force", "closed": "Ended"}
+    options = {"open": _("In force"), "closed": _("Ended")}
 
     def filter(self, queryset: QuerySet, open_: bool) -> QuerySet:
         return queryset.filter(until__gt=timezone.now()) if open_ else queryset.filter(until__lte=timezone.now())
 
 
-BAN_CHOICES = [("", "until lifted"), ("1", "1 day"), ("7", "7 days"), ("30", "30 days")]
+BAN_DAYS = ("1", "7", "30")  # what a ban from the report queue may last, besides until lifted
+
+
+def ban_choices() -> list[tuple[str, str]]:
+    """The report page's choice of a ban's length, in the moderator's language."""
+    days = [(n, ngettext("%(count)s day", "%(count)s days", int(n)) % {"count": n}) for n in BAN_DAYS]
+    return [("", gettext("until lifted")), *days]
 
 
 @admin.register(Report)
@@ -297,60 +318,64 @@ class ReportAdmin(admin.ModelAdmin):
         return self.has_change_permission(request) and request.user.has_perm("moderation.add_ban")
 
     # What was reported, not what the message says now: its author may have edited it since.
-    @admin.display(description="message")
+    @admin.display(description=_("message"))
     def message_excerpt(self, report: Report) -> str:
         text = excerpt(report.reported_body)
         if report.edited_since:
-            text = f"{text} (edited after it was reported)"
-        return text + (" (removed)" if report.message.is_deleted else "")
+            text = gettext("%(text)s (edited after it was reported)") % {"text": text}
+        return f"{text} {gettext('(removed)')}" if report.message.is_deleted else text
 
-    @admin.display(description="reported message")
+    @admin.display(description=_("reported message"))
     def reported_text(self, report: Report) -> str:
         return report.reported_body
 
-    @admin.display(description="the message now")
+    @admin.display(description=_("the message now"))
     def message_now(self, report: Report) -> str:
         if report.message.is_deleted:
-            return "Removed."
+            return gettext("Removed.")
         if report.edited_since:
-            return f"Edited after it was reported. It now says: {report.message.body}"
-        return "Unchanged since it was reported."
+            return gettext("Edited after it was reported. It now says: %(body)s") % {"body": report.message.body}
+        return gettext("Unchanged since it was reported.")
 
-    @admin.display(description="author", ordering="message__author__username")
+    @admin.display(description=_("author"), ordering="message__author__username")
     def author(self, report: Report):
         return report.message.author
 
-    @admin.display(ordering="message__room")
+    @admin.display(description=_("room"), ordering="message__room")
     def room(self, report: Report) -> Room:
         return report.message.room
 
-    @admin.display(description="reports on this message")
+    @admin.display(description=_("reports on this message"))
     def reports_on_message(self, report: Report) -> int:
         return report.message_reports
 
-    @admin.display(ordering="resolved_at")
+    @admin.display(description=_("status"), ordering="resolved_at")
     def status(self, report: Report) -> str:
-        return "Open" if report.is_open else f"{report.get_resolution_display()} ({report.resolved_at:%Y-%m-%d %H:%M})"
+        if report.is_open:
+            return pgettext("a report's status", "Open")
+        # In the moderator's time zone, as admin shows every other time.
+        resolved_at = timezone.localtime(report.resolved_at)
+        return f"{report.get_resolution_display()} ({resolved_at:%Y-%m-%d %H:%M})"
 
     # ---- acting: list actions, and buttons on the report's page ------------------------------------------
 
-    @admin.action(description="Remove message", permissions=["remove"])
+    @admin.action(description=_("Remove message"), permissions=["remove"])
     def remove_message(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
         self._act(request, queryset, "remove")
 
-    @admin.action(description="Remove all by author in this room", permissions=["remove"])
+    @admin.action(description=_("Remove all by author in this room"), permissions=["remove"])
     def remove_all_by_author(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
         self._act(request, queryset, "remove_all")
 
-    @admin.action(description="Mute author in this room for 24 h", permissions=["mute"])
+    @admin.action(description=_("Mute author in this room for 24 h"), permissions=["mute"])
     def mute_author(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
         self._act(request, queryset, "mute")
 
-    @admin.action(description="Ban author (until lifted)", permissions=["ban"])
+    @admin.action(description=_("Ban author (until lifted)"), permissions=["ban"])
     def ban_author(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
         self._act(request, queryset, "ban")
 
-    @admin.action(description="Dismiss", permissions=["change"])
+    @admin.action(description=_("Dismiss"), permissions=["change"])
     def dismiss(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
         self._act(request, queryset, "dismiss")
 
@@ -361,8 +386,14 @@ class ReportAdmin(admin.ModelAdmin):
         except services.ChatError as error:
             self.message_user(request, str(error), messages.ERROR)
             return False
-        label = moderation.QUEUE_ACTIONS[action][0]
-        self.message_user(request, f"{label}: done for {plural(count, 'reported message')}.", messages.SUCCESS)
+        text = ngettext(
+            "%(action)s: done for %(count)s reported message.",
+            "%(action)s: done for %(count)s reported messages.",
+            count,
+        )
+        self.message_user(
+            request, text % {"action": moderation.QUEUE_ACTIONS[action][0], "count": count}, messages.SUCCESS
+        )
         return True
 
     def _allowed_actions(self, request: HttpRequest) -> list[tuple[str, str]]:
@@ -374,13 +405,13 @@ class ReportAdmin(admin.ModelAdmin):
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
         report = self.get_object(request, object_id)
-        extra = {"title": "Report"}
+        extra = {"title": pgettext("the page of one report in the queue", "Report")}
         if report is not None:
             extra |= {
                 "report_context": moderation.report_context(report),
                 "queue_actions": self._allowed_actions(request) if self.has_change_permission(request, report) else [],
                 "can_ban": request.user.has_perm("moderation.add_ban"),
-                "ban_choices": BAN_CHOICES,
+                "ban_choices": ban_choices(),
             }
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
@@ -392,7 +423,7 @@ class ReportAdmin(admin.ModelAdmin):
         if action is None:
             return super().response_change(request, obj)
         days = request.POST.get("ban_days", "")
-        until = timezone.now() + dt.timedelta(days=int(days)) if days in {"1", "7", "30"} else None
+        until = timezone.now() + dt.timedelta(days=int(days)) if days in BAN_DAYS else None
         note = request.POST.get("note", "").strip()[:500]
         if self._act(request, Report.objects.filter(pk=obj.pk), action, note, until):
             return HttpResponseRedirect(reverse("admin:moderation_report_changelist"))  # back to the queue
@@ -437,7 +468,7 @@ class BanAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Ban | None = None) -> bool:
         return False  # the record; lifting ends a ban
 
-    @admin.display(boolean=True, description="in force")
+    @admin.display(boolean=True, description=_("in force"))
     def in_force(self, ban: Ban) -> bool:
         return ban.is_active
 
@@ -447,14 +478,16 @@ class BanAdmin(admin.ModelAdmin):
         made = moderation.ban(request.user, obj.user, obj.reason, obj.until)
         obj.pk, obj.created_at, obj.created_by = made.pk, made.created_at, made.created_by
 
-    @admin.action(description="Lift ban", permissions=["change"])
+    @admin.action(description=_("Lift ban"), permissions=["change"])
     def lift(self, request: HttpRequest, queryset: QuerySet[Ban]) -> None:
         try:
             lifted = moderation.lift_bans(request.user, queryset)
         except services.ChatError as error:
-            self.message_user(request, f"{error} No ban was lifted.", messages.ERROR)
+            self.message_user(request, gettext("%(error)s No ban was lifted.") % {"error": error}, messages.ERROR)
             return
-        self.message_user(request, f"{plural(lifted, 'ban')} lifted.")
+        self.message_user(
+            request, ngettext("%(count)s ban lifted.", "%(count)s bans lifted.", lifted) % {"count": lifted}
+        )
 
 
 class MuteForm(forms.ModelForm):
@@ -518,7 +551,7 @@ class MuteAdmin(admin.ModelAdmin):
         actions.pop("delete_selected", None)  # "Unmute" does it, logged
         return actions
 
-    @admin.display(boolean=True, description="in force")
+    @admin.display(boolean=True, description=_("in force"))
     def in_force(self, mute: Mute) -> bool:
         return mute.is_active
 
@@ -529,14 +562,16 @@ class MuteAdmin(admin.ModelAdmin):
     def delete_model(self, request: HttpRequest, obj: Mute) -> None:
         moderation.unmute(request.user, Mute.objects.filter(pk=obj.pk))
 
-    @admin.action(description="Unmute", permissions=["delete"])
+    @admin.action(description=_("Unmute"), permissions=["delete"])
     def unmute(self, request: HttpRequest, queryset: QuerySet[Mute]) -> None:
         try:
             ended = moderation.unmute(request.user, queryset)
         except services.ChatError as error:
-            self.message_user(request, f"{error} No mute was ended.", messages.ERROR)
+            self.message_user(request, gettext("%(error)s No mute was ended.") % {"error": error}, messages.ERROR)
             return
-        self.message_user(request, f"{plural(ended, 'mute')} ended.")
+        self.message_user(
+            request, ngettext("%(count)s mute ended.", "%(count)s mutes ended.", ended) % {"count": ended}
+        )
 
 
 @admin.register(ModerationLog)
@@ -552,7 +587,7 @@ class ModerationLogAdmin(admin.ModelAdmin):
     fields = ["created_at", "actor", "action", "target_user", "room", "message_ref", "reason", "details"]
     readonly_fields = fields
 
-    @admin.display(description="message")
+    @admin.display(description=_("message"))
     def message_ref(self, entry: ModerationLog) -> str:
         return f"#{entry.message_id}" if entry.message_id else ""
 

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from rooms.models import Message, Room
 
@@ -20,16 +22,37 @@ class BanQuerySet(models.QuerySet["Ban"]):
 class Ban(models.Model):
     """A site-wide suspension. The row stays after it ends (lifted or expired), for the record."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bans")
-    reason = models.CharField(max_length=500, blank=True, help_text="Shown to the person when they try to log in.")
-    until = models.DateTimeField(null=True, blank=True, help_text="Leave empty to ban until a moderator lifts it.")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bans", verbose_name=_("user")
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    lifted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reason = models.CharField(
+        _("reason"), max_length=500, blank=True, help_text=_("Shown to the person when they try to log in.")
+    )
+    # "until" is also a word in the log's sentences ("until lifted"): the field's label has a context of its own.
+    until = models.DateTimeField(
+        pgettext_lazy("a ban's end, as a field", "until"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty to ban until a moderator lifts it."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True, editable=False)
     lifted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        verbose_name=_("lifted by"),
     )
 
     objects = BanQuerySet.as_manager()
@@ -37,9 +60,11 @@ class Ban(models.Model):
     class Meta:
         db_table = "rooms_ban"
         ordering = ["-created_at"]
+        verbose_name = _("ban")
+        verbose_name_plural = _("bans")
 
     def __str__(self) -> str:
-        return f"Ban of {self.user}"
+        return gettext("Ban of %(user)s") % {"user": self.user}
 
     @property
     def is_active(self) -> bool:
@@ -52,30 +77,45 @@ class Report(models.Model):
     REASON_MAX_LENGTH = 500
 
     class Resolution(models.TextChoices):
-        REMOVED = "removed", "Message removed"
-        REMOVED_ALL = "removed_all", "All the author's messages in the room removed"
-        MUTED = "muted", "Author muted in the room"
-        BANNED = "banned", "Author banned"
-        DISMISSED = "dismissed", "Dismissed"
+        REMOVED = "removed", _("Message removed")
+        REMOVED_ALL = "removed_all", _("All the author's messages in the room removed")
+        MUTED = "muted", _("Author muted in the room")
+        BANNED = "banned", _("Author banned")
+        DISMISSED = "dismissed", _("Dismissed")
 
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reports")
-    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports")
-    reason = models.CharField(max_length=REASON_MAX_LENGTH)
-    # The message as it was when reported: its author may edit it before a moderator looks.
-    reported_body = models.TextField(max_length=Message.MAX_LENGTH, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
-    resolved_at = models.DateTimeField(null=True, blank=True, editable=False)
-    resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reports", verbose_name=_("message"))
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports", verbose_name=_("reporter")
     )
-    resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True, editable=False)
+    reason = models.CharField(_("reason"), max_length=REASON_MAX_LENGTH)
+    # The message as it was when reported: its author may edit it before a moderator looks.
+    reported_body = models.TextField(_("reported message"), max_length=Message.MAX_LENGTH, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False, db_index=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True, editable=False)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        verbose_name=_("resolved by"),
+    )
+    resolution = models.CharField(
+        _("resolution"), max_length=20, choices=Resolution.choices, blank=True, editable=False
+    )
 
     class Meta:
         db_table = "rooms_report"
         constraints = [models.UniqueConstraint(fields=["message", "reporter"], name="report_unique")]
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
 
     def __str__(self) -> str:
-        return f"Report by {self.reporter} on message {self.message_id}"
+        return gettext("Report by %(reporter)s on message %(message)s") % {
+            "reporter": self.reporter,
+            "message": self.message_id,
+        }
 
     @property
     def is_open(self) -> bool:
@@ -91,35 +131,48 @@ class ModerationLog(models.Model):
     """Who did what to whom, when and why: written by every moderation action, in the same transaction."""
 
     class Action(models.TextChoices):
-        REMOVE = "remove", "Removed a message"
-        REMOVE_ALL = "remove_all", "Removed all messages by a user in a room"
-        BAN = "ban", "Banned"
-        LIFT_BAN = "lift_ban", "Lifted a ban"
-        MUTE = "mute", "Muted"
-        UNMUTE = "unmute", "Unmuted"
-        LOCK = "lock", "Locked a room"
-        UNLOCK = "unlock", "Unlocked a room"
-        ARCHIVE = "archive", "Archived a room"
-        UNARCHIVE = "unarchive", "Unarchived a room"
-        DELETE_ROOM = "delete_room", "Deleted an empty room"
-        RESOLVE = "resolve_report", "Resolved reports"
-        DISMISS = "dismiss_report", "Dismissed reports"
+        REMOVE = "remove", _("Removed a message")
+        REMOVE_ALL = "remove_all", _("Removed all messages by a user in a room")
+        BAN = "ban", _("Banned")
+        LIFT_BAN = "lift_ban", _("Lifted a ban")
+        MUTE = "mute", _("Muted")
+        UNMUTE = "unmute", _("Unmuted")
+        LOCK = "lock", _("Locked a room")
+        UNLOCK = "unlock", _("Unlocked a room")
+        ARCHIVE = "archive", _("Archived a room")
+        UNARCHIVE = "unarchive", _("Unarchived a room")
+        DELETE_ROOM = "delete_room", _("Deleted an empty room")
+        RESOLVE = "resolve_report", _("Resolved reports")
+        DISMISS = "dismiss_report", _("Dismissed reports")
 
     # PROTECT: the trail must keep who acted; a moderator's account is deactivated, not deleted.
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
-    action = models.CharField(max_length=20, choices=Action.choices)
-    target_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("actor")
     )
-    room = models.ForeignKey(Room, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    reason = models.CharField(max_length=500, blank=True)
-    details = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    target_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("target user"),
+    )
+    room = models.ForeignKey(
+        Room, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("room")
+    )
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("message")
+    )
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    details = models.TextField(_("details"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
 
     class Meta:
         db_table = "rooms_moderationlog"
         ordering = ["-created_at", "-pk"]
+        verbose_name = _("moderation log entry")
+        verbose_name_plural = _("moderation log")
 
     def __str__(self) -> str:
         return f"{self.actor}: {self.get_action_display()}"

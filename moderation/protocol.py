@@ -9,7 +9,7 @@ from . import services
 async def report(consumer, data: dict) -> str:
     """Ask moderators to look at a message; the page shows the answer in its report form (by client id)."""
     await db(services.report_message)(consumer.user, field(data, "message_id", int), field(data, "reason", str))
-    return reply_to(data, services.THANKS)
+    return reply_to(data, str(services.THANKS))
 
 
 def register() -> None:

@@ -15,6 +15,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, F, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 import realtime
 from rooms import services
@@ -26,9 +28,9 @@ from .models import Ban, ModerationLog, Report
 Action = ModerationLog.Action
 Resolution = Report.Resolution
 
-UNLOCK_ARCHIVED = "This room is archived: unarchive it to let people write again."
-THANKS = "Thanks, a moderator will review it."
-ALREADY_REVIEWED = "A moderator has already reviewed your report of this message."
+UNLOCK_ARCHIVED = _("This room is archived: unarchive it to let people write again.")
+THANKS = _("Thanks, a moderator will review it.")
+ALREADY_REVIEWED = _("A moderator has already reviewed your report of this message.")
 REPORT_MUTE = dt.timedelta(hours=24)  # "Mute author in this room for 24 h" in the report queue
 CONTEXT = 3  # messages shown on each side of a reported one
 
@@ -39,20 +41,21 @@ def _require(actor: AbstractBaseUser, permission: str) -> None:
         raise PermissionDenied
 
 
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def _log(actor: AbstractBaseUser, action: str, **fields) -> ModerationLog:
     return ModerationLog.objects.create(actor=actor, action=action, **fields)
 
 
+# The log's details are written in the acting moderator's language, like the reason they type beside them.
+def _until(moment: dt.datetime) -> str:
+    return gettext("until %(when)s") % {"when": when(moment)}
+
+
 # What each action on a person is refused with: on oneself, and on staff by someone who is not a superuser.
 HIERARCHY = {
-    "ban": ("You can't ban yourself.", "Only a superuser can ban a staff member."),
-    "lift": ("You can't lift your own ban.", "Only a superuser can lift a staff member's ban."),
-    "mute": ("You can't mute yourself.", "Only a superuser can mute a staff member."),
-    "unmute": ("You can't unmute yourself.", "Only a superuser can unmute a staff member."),
+    "ban": (_("You can't ban yourself."), _("Only a superuser can ban a staff member.")),
+    "lift": (_("You can't lift your own ban."), _("Only a superuser can lift a staff member's ban.")),
+    "mute": (_("You can't mute yourself."), _("Only a superuser can mute a staff member.")),
+    "unmute": (_("You can't unmute yourself."), _("Only a superuser can unmute a staff member.")),
 }
 
 
@@ -61,9 +64,9 @@ def hierarchy_problem(actor: AbstractBaseUser, user: AbstractBaseUser, act: str)
     act on staff (a moderator must not silence, or free, those who oversee moderators)."""
     own, staff = HIERARCHY[act]
     if user.pk == actor.pk:
-        return own
+        return str(own)
     if (user.is_staff or user.is_superuser) and not actor.is_superuser:
-        return staff
+        return str(staff)
     return None
 
 
@@ -108,7 +111,8 @@ def remove_all_by(actor: AbstractBaseUser, author: AbstractBaseUser, room: Room,
         removed = services.delete_messages(Message.objects.filter(room=room, author=author), by=actor)
         _log(
             actor, Action.REMOVE_ALL, target_user=author, room=room, reason=reason,
-            details=f"{plural(len(removed), 'message')} removed",
+            details=ngettext("%(count)s message removed", "%(count)s messages removed", len(removed))
+            % {"count": len(removed)},
         )  # fmt: skip
         _resolve(actor, [m.pk for m in removed], Resolution.REMOVED_ALL, reason)
     return removed
@@ -122,7 +126,7 @@ def ban_problem(actor: AbstractBaseUser, user: AbstractBaseUser, until: dt.datet
     if problem := hierarchy_problem(actor, user, "ban"):
         return problem
     if until is not None and until <= timezone.now():
-        return "A ban must end in the future (or leave the end empty)."
+        return gettext("A ban must end in the future (or leave the end empty).")
     return None
 
 
@@ -136,7 +140,7 @@ def ban(actor: AbstractBaseUser, user: AbstractBaseUser, reason: str = "", until
         ban = Ban.objects.create(user=user, reason=reason.strip(), until=until, created_by=actor)
         _log(
             actor, Action.BAN, target_user=user, reason=ban.reason,
-            details=f"until {when(until)}" if until else "until lifted",
+            details=_until(until) if until else gettext("until lifted"),
         )  # fmt: skip
         # First, so the pages hear "forbidden" (4403) before their sessions' own "signed out" (accounts.signals).
         group = realtime.user_group(user.pk)
@@ -171,8 +175,13 @@ def active_ban(user: AbstractBaseUser) -> Ban | None:
 
 
 def suspension_text(ban: Ban) -> str:
-    end = f"until {when(ban.until)}" if ban.until else "until a moderator lifts the ban"
-    return f"Your account is suspended {end}." + (f" Reason: {ban.reason}" if ban.reason else "")
+    if ban.until:
+        text = gettext("Your account is suspended until %(when)s.") % {"when": when(ban.until)}
+    else:
+        text = gettext("Your account is suspended until a moderator lifts the ban.")
+    if ban.reason:
+        text += " " + gettext("Reason: %(reason)s") % {"reason": ban.reason}
+    return text
 
 
 # ---- mutes ---------------------------------------------------------------------------------------------
@@ -183,10 +192,10 @@ def mute_problem(actor: AbstractBaseUser, room: Room, user: AbstractBaseUser, un
     if problem := hierarchy_problem(actor, user, "mute"):
         return problem
     if until <= timezone.now():
-        return "A mute must end in the future."
+        return gettext("A mute must end in the future.")
     # What happens in a direct conversation reaches moderators only when one of its two people reports it.
     if room.is_direct and not Report.objects.filter(message__room=room, message__author=user).exists():
-        return "Someone can be muted in a direct conversation only from a report about their message there."
+        return gettext("Someone can be muted in a direct conversation only from a report about their message there.")
     return None
 
 
@@ -201,7 +210,7 @@ def mute(actor: AbstractBaseUser, room: Room, user: AbstractBaseUser, until: dt.
             user=user,
             defaults={"until": until, "reason": reason.strip(), "created_by": actor, "created_at": timezone.now()},
         )
-        _log(actor, Action.MUTE, target_user=user, room=room, reason=muted.reason, details=f"until {when(until)}")
+        _log(actor, Action.MUTE, target_user=user, room=room, reason=muted.reason, details=_until(until))
     return muted
 
 
@@ -215,7 +224,7 @@ def unmute(actor: AbstractBaseUser, mutes: QuerySet[Mute], reason: str = "") -> 
         ModerationLog.objects.bulk_create(
             ModerationLog(
                 actor=actor, action=Action.UNMUTE, target_user_id=m.user_id, room_id=m.room_id, reason=reason,
-                details=f"was muted until {when(m.until)}",
+                details=gettext("was muted until %(when)s") % {"when": when(m.until)},
             )
             for m in ending
         )  # fmt: skip
@@ -230,14 +239,14 @@ def set_locked(actor: AbstractBaseUser, room: Room, locked: bool, reason: str = 
     False if it already was."""
     _require(actor, "rooms.change_room")
     if room.is_direct:
-        raise services.ChatError("Only rooms can be locked, not direct conversations.")
+        raise services.ChatError(gettext("Only rooms can be locked, not direct conversations."))
     with transaction.atomic():
         rooms = Room.objects.filter(pk=room.pk)
         # An archived room stays locked (the send's statement relies on it) until it is unarchived.
         changed = rooms.exclude(locked=locked).filter(archived_at__isnull=True).update(locked=locked)
         if not changed:
             if not locked and rooms.filter(archived_at__isnull=False).exists():
-                raise services.ChatError(UNLOCK_ARCHIVED)
+                raise services.ChatError(str(UNLOCK_ARCHIVED))
             return False
         room.locked = locked
         _log(actor, Action.LOCK if locked else Action.UNLOCK, room=room, reason=reason)
@@ -254,7 +263,7 @@ def set_archived(actor: AbstractBaseUser, room: Room, archived: bool, reason: st
     one-statement send refuses writes as it does for a lock; unarchiving unlocks it. False if it already was."""
     _require(actor, "rooms.change_room")
     if room.is_direct:
-        raise services.ChatError("Only rooms can be archived, not direct conversations.")
+        raise services.ChatError(gettext("Only rooms can be archived, not direct conversations."))
     with transaction.atomic():
         now = timezone.now() if archived else None
         changed = Room.objects.filter(pk=room.pk, archived_at__isnull=archived).update(archived_at=now, locked=archived)
@@ -270,9 +279,9 @@ def delete_room_problem(room: Room) -> str | None:
     """Why this room cannot be deleted, if it cannot. Only a room nobody wrote in goes (spam, a mistake): one
     with messages is the record (its reports and the log point into it), and is archived instead."""
     if room.is_direct:
-        return "Direct conversations can't be deleted."
+        return gettext("Direct conversations can't be deleted.")
     if Message.objects.filter(room=room).exists():
-        return "This room has messages, so it can't be deleted: archive it instead."
+        return gettext("This room has messages, so it can't be deleted: archive it instead.")
     return None
 
 
@@ -304,13 +313,16 @@ def report_message(user: AbstractBaseUser, message_id: int, reason: str) -> Repo
     message has been edited since: otherwise one person could put a dismissed message back in the queue
     forever."""
     reason = services.clean_text(
-        reason, name="The reason", limit=Report.REASON_MAX_LENGTH, empty="Please say what is wrong with this message."
+        reason,
+        name=gettext("The reason"),
+        limit=Report.REASON_MAX_LENGTH,
+        empty=gettext("Please say what is wrong with this message."),
     )
     message = Message.objects.visible().filter(pk=message_id).first()
     if message is None or services.accessible_room(user, message.room_id) is None:
-        raise services.ChatError("That message no longer exists.")
+        raise services.ChatError(gettext("That message no longer exists."))
     if message.author_id == user.pk:
-        raise services.ChatError("You can't report your own message.")
+        raise services.ChatError(gettext("You can't report your own message."))
     with transaction.atomic():
         report, created = Report.objects.select_for_update().get_or_create(
             message=message, reporter=user, defaults={"reason": reason, "reported_body": message.body}
@@ -322,7 +334,7 @@ def report_message(user: AbstractBaseUser, message_id: int, reason: str) -> Repo
             report.save(update_fields=["reason"])
             return report
         if message.edited_at is None or message.edited_at <= report.resolved_at:
-            raise services.ChatError(ALREADY_REVIEWED)
+            raise services.ChatError(str(ALREADY_REVIEWED))
         report.reason, report.reported_body, report.created_at = reason, message.body, timezone.now()
         report.resolved_at, report.resolved_by, report.resolution = None, None, ""
         report.save()
@@ -337,11 +349,12 @@ def _resolve(actor: AbstractBaseUser, message_ids: list[int], resolution: str, r
         return 0
     reports.update(resolved_at=timezone.now(), resolved_by=actor, resolution=resolution)
     action = Action.DISMISS if resolution == Resolution.DISMISSED else Action.RESOLVE
-    label = Resolution(resolution).label
+    label = str(Resolution(resolution).label)
     ModerationLog.objects.bulk_create(
         ModerationLog(
             actor=actor, action=action, target_user_id=m.author_id, room_id=m.room_id, message=m, reason=reason,
-            details=f"{plural(counts[m.pk], 'report')}: {label}",
+            details=ngettext("%(count)s report: %(resolution)s", "%(count)s reports: %(resolution)s", counts[m.pk])
+            % {"count": counts[m.pk], "resolution": label},
         )
         for m in Message.objects.filter(pk__in=list(counts)).only("pk", "room_id", "author_id")
     )  # fmt: skip
@@ -350,11 +363,11 @@ def _resolve(actor: AbstractBaseUser, message_ids: list[int], resolution: str, r
 
 # The report queue's actions: what each is called, the permission it needs, and how it resolves the reports.
 QUEUE_ACTIONS = {
-    "remove": ("Remove message", "rooms.delete_message", Resolution.REMOVED),
-    "remove_all": ("Remove all by author in this room", "rooms.delete_message", Resolution.REMOVED_ALL),
-    "mute": ("Mute author in this room for 24 h", "rooms.add_mute", Resolution.MUTED),
-    "ban": ("Ban author", "moderation.add_ban", Resolution.BANNED),
-    "dismiss": ("Dismiss", "moderation.change_report", Resolution.DISMISSED),
+    "remove": (_("Remove message"), "rooms.delete_message", Resolution.REMOVED),
+    "remove_all": (_("Remove all by author in this room"), "rooms.delete_message", Resolution.REMOVED_ALL),
+    "mute": (_("Mute author in this room for 24 h"), "rooms.add_mute", Resolution.MUTED),
+    "ban": (_("Ban author"), "moderation.add_ban", Resolution.BANNED),
+    "dismiss": (_("Dismiss"), "moderation.change_report", Resolution.DISMISSED),
 }
 
 

@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 from .redis_clients import PerLoop
 
@@ -127,17 +128,24 @@ class SlowDown(Exception):
 
 
 def slow_down(action: str, wait_ms: int) -> str:
+    """What the person reads, in their language (the one active while their frame or request is handled)."""
     seconds = max(1, math.ceil(wait_ms / 1000))
     if action == "send":
-        return f"You're sending messages too fast. This one goes out by itself in {seconds} s."
-    if action == "edit":
-        return f"You're sending messages too fast. Wait {seconds} s, then send again; your message is still in the box."
-    if action == "catch_up":
-        return f"Too many requests to catch up. Wait {seconds} s, then reload the page."
-    if action == "create_room":
+        text = gettext("You're sending messages too fast. This one goes out by itself in %(seconds)s s.")
+    elif action == "edit":
+        text = gettext(
+            "You're sending messages too fast. Wait %(seconds)s s, then send again; your message is still in the box."
+        )
+    elif action == "catch_up":
+        text = gettext("Too many requests to catch up. Wait %(seconds)s s, then reload the page.")
+    elif action == "create_room":
         minutes = max(1, math.ceil(seconds / 60))
-        return f"You have created many rooms in a short time. Wait {minutes} min, then try again."
-    return f"You're doing that too fast. Wait {seconds} s, then try again."
+        return gettext("You have created many rooms in a short time. Wait %(minutes)s min, then try again.") % {
+            "minutes": minutes
+        }
+    else:
+        text = gettext("You're doing that too fast. Wait %(seconds)s s, then try again.")
+    return text % {"seconds": seconds}
 
 
 class FrameBudget:

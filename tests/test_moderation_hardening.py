@@ -246,7 +246,7 @@ def test_once_dealt_with_only_a_new_reporter_or_an_edit_brings_a_message_back_to
     report = moderation.report_message(bob, message.pk, "offensive")
     moderation.act_on_reports(mod, [report], "dismiss", "it's a joke")
 
-    with pytest.raises(services.ChatError, match=re.escape(moderation.ALREADY_REVIEWED)):
+    with pytest.raises(services.ChatError, match=re.escape(str(moderation.ALREADY_REVIEWED))):
         moderation.report_message(bob, message.pk, "offensive!!!")
     report.refresh_from_db()
     assert report.resolution == Report.Resolution.DISMISSED and report.reason == "offensive"
@@ -270,7 +270,7 @@ async def test_a_repeated_report_over_the_socket_says_it_was_already_reviewed(pe
     page, _ = await open_socket(bob, f"/ws/rooms/{general.pk}/")
     await page.send_to(text_data=action("report", message_id=message.pk, reason="spam!", client_id="report-1"))
     reply = (await frames_until(page, 'data-client-id="report-1"'))[-1]
-    assert 'data-ok="0"' in reply and escape(moderation.ALREADY_REVIEWED) in reply
+    assert 'data-ok="0"' in reply and escape(str(moderation.ALREADY_REVIEWED)) in reply
     assert not await database_sync_to_async(Report.objects.filter(resolved_at__isnull=True).exists)()
     await page.disconnect()
 

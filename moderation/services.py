@@ -19,7 +19,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 import realtime
-from rooms import services
+from rooms import access, frames, services
 from rooms.access import when
 from rooms.models import Message, Mute, Room
 
@@ -299,7 +299,7 @@ def delete_room(actor: AbstractBaseUser, room: Room, reason: str = "") -> None:
 
 def _show_room_state(room: Room) -> None:
     """Once committed, the room's open pages show its state as it is now (locked or not)."""
-    frame = services.room_state_frame(room)
+    frame = frames.localized(lambda: frames.room_state_frame(room))
     transaction.on_commit(lambda: realtime.send_frames({realtime.viewers_group(room.pk): frame}), robust=True)
 
 
@@ -319,7 +319,7 @@ def report_message(user: AbstractBaseUser, message_id: int, reason: str) -> Repo
         empty=gettext("Please say what is wrong with this message."),
     )
     message = Message.objects.visible().filter(pk=message_id).first()
-    if message is None or services.accessible_room(user, message.room_id) is None:
+    if message is None or access.readable_room(user, message.room_id) is None:
         raise services.ChatError(gettext("That message no longer exists."))
     if message.author_id == user.pk:
         raise services.ChatError(gettext("You can't report your own message."))

@@ -2,23 +2,49 @@
 
 Reading: an open room, anyone signed in; a direct conversation, its two members (`readable`, a Q on Room).
 Writing: what one may read, unless the room is archived (nobody), the person is muted there, or it is locked
-(everyone but moderators). `send_refusal` says which; the one-statement insert on PostgreSQL
-(services/store.py) spells the same rule in SQL, and a contract test runs both against the same cases.
+(everyone but moderators). `send_refusal` says which; `write_sql` is the same rule as the SQL predicate the
+one-statement insert (services/store.py) runs, and tests/test_access.py runs both against the same cases.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import OuterRef, Subquery
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from .errors import ChatError
-from .models import Mute, Room
+from .models import Membership, Mute, Room
 
 LOCKED = "This room is locked by a moderator; you can read but not write."
 ARCHIVED = "This room is archived; you can read it, but nobody can write in it."
+
+
+def readable(user: AbstractBaseUser) -> Q:
+    """The rooms a person may read: open rooms, and direct conversations they are a member of."""
+    mine = Membership.objects.filter(room=OuterRef("pk"), user=user)
+    return Q(kind=Room.Kind.OPEN) | Q(kind=Room.Kind.DIRECT) & Exists(mine)
+
+
+def readable_room(user: AbstractBaseUser, room_id: int) -> Room | None:
+    return Room.objects.filter(readable(user), pk=room_id).first()
+
+
+@functools.cache
+def write_sql() -> str:
+    """The write rule as a predicate on the room row the one-statement insert updates: readable (`readable`),
+    not archived, not locked unless %(moderator)s, no mute in force. Parameters: %(room)s, %(user)s, %(open)s,
+    %(moderator)s, %(now)s."""
+    members, mutes = (connection.ops.quote_name(m._meta.db_table) for m in (Membership, Mute))
+    return f"""(kind = %(open)s
+                OR EXISTS (SELECT 1 FROM {members} WHERE room_id = %(room)s AND user_id = %(user)s))
+            AND archived_at IS NULL
+            AND (NOT locked OR %(moderator)s)
+            AND NOT EXISTS (
+                SELECT 1 FROM {mutes} WHERE room_id = %(room)s AND user_id = %(user)s AND until > %(now)s)"""
 
 
 def is_moderator(user: AbstractBaseUser) -> bool:
@@ -28,8 +54,10 @@ def is_moderator(user: AbstractBaseUser) -> bool:
 
 
 def when(moment: dt.datetime) -> str:
-    """A moment as moderation messages show it, e.g. "2026-11-24 14:05 UTC"."""
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    """A moment as moderation messages show it, in the reader's time zone (the active one: a request's
+    account's, a socket's page's), named, e.g. "2026-11-24 22:05 CST"; UTC when there is none."""
+    local = timezone.localtime(moment)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
 
 def muted_text(room: Room, until: dt.datetime, reason: str) -> str:
@@ -44,8 +72,7 @@ def send_refusal(user: AbstractBaseUser, room_id: int) -> ChatError | None:
     nothing, so sends that go through pay nothing for it."""
     mutes = Mute.objects.filter(room=OuterRef("pk"), user=user, until__gt=timezone.now())
     room = (
-        Room.objects.accessible_to(user)
-        .filter(pk=room_id)
+        Room.objects.filter(readable(user), pk=room_id)
         .annotate(mute_until=Subquery(mutes.values("until")[:1]), mute_reason=Subquery(mutes.values("reason")[:1]))
         .first()
     )

@@ -9,7 +9,7 @@ class RoomsConfig(AppConfig):
         # The real-time layer shows what the chat renders: the connection bar and who is online.
         from realtime import hooks
 
-        from . import services
+        from . import frames
 
-        hooks.outage_frame = lambda down: services.render_partial("outage_frame", {"down": down})
-        hooks.presence_frame = services.presence_frame
+        hooks.outage_frame = frames.outage_frame
+        hooks.presence_frame = frames.presence_frame

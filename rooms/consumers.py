@@ -8,26 +8,34 @@ channel of its own: its worker's hub (hub.py) receives for every local socket an
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import datetime as dt
+import functools
 import json
 import logging
 import re
 import time
 import uuid
+import zoneinfo
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from importlib import import_module
 from types import SimpleNamespace
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone, translation
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 import realtime
 from realtime import hub, limits, presence
 from realtime.outbox import Outbox
 
-from . import access, protocol, services
+from . import access, frames, protocol, services
 from .models import Membership
 
 log = logging.getLogger(__name__)
@@ -108,7 +116,31 @@ def client_id_of(data: dict) -> str | None:
 
 def reply_to(data: dict, text: str) -> str:
     """A positive answer naming the request it answers (the page shows it in that request's form)."""
-    return services.render_status(text, client_id_of(data), ok=True)
+    return frames.render_status(text, client_id_of(data), ok=True)
+
+
+@functools.cache
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())  # reads the zone files once, not per socket
+
+
+def page_locale(scope: dict) -> tuple[str, zoneinfo.ZoneInfo | None]:
+    """The language and time zone of the page that opened the socket: the page says (its URL's lang and tz,
+    which the server rendered from the person's settings); else the browser's Accept-Language, the default
+    language, and no zone (times go out in UTC, and the page shows them in the browser's zone)."""
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    asked = [*query.get("lang", [])[:1]]
+    headers = dict(scope.get("headers", []))
+    asked += [code for code, _ in parse_accept_lang_header(headers.get(b"accept-language", b"").decode("latin-1"))]
+    language = settings.LANGUAGE_CODE
+    for code in asked:
+        try:
+            language = translation.get_supported_language_variant(code)
+            break
+        except LookupError:
+            continue
+    name = query.get("tz", [""])[0]
+    return language, zoneinfo.ZoneInfo(name) if name in _zones() else None
 
 
 def current_user(session_key: str | None):
@@ -129,6 +161,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.user = self.scope["user"]
         self.user_id = self.user.pk
+        self.language, self.zone = page_locale(self.scope)
         self.room_id: int | None = self.scope["url_route"]["kwargs"].get("room_id")
         self.last_typing = 0.0
         self.read_upto = 0  # the highest read mark this socket has sent on: lower ones change nothing
@@ -149,7 +182,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self._refuse(refusal)
             return
         self.presence_member = presence.Entry(uuid.uuid4().hex, self.user.pk, self.user.get_username()).encode()
-        self.presence_keys = [presence.user_key(self.user.pk)]
+        self.presence_keys = [presence.user_key(self.user.pk), presence.language_key(self.language)]
         groups = [
             realtime.user_group(self.user.pk),
             realtime.session_group(self.scope["session"].session_key),
@@ -208,7 +241,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         """The person's rooms; None if the page's room is not theirs to see."""
         room_ids = set(Membership.objects.filter(user=self.user).values_list("room_id", flat=True))
         if self.room_id is not None and self.room_id not in room_ids:
-            if services.accessible_room(self.user, self.room_id) is None:
+            if access.readable_room(self.user, self.room_id) is None:
                 return None
             room_ids.add(self.room_id)
         return sorted(room_ids)
@@ -233,11 +266,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     # ---- what the hub asks of a socket -------------------------------------------------------------------
 
-    async def follow(self, room_id: int, html: str) -> None:
+    async def follow(self, room_id: int, html: realtime.Html) -> None:
         """The person joined a room: follow it here too, and add it to this page's sidebar."""
         if self.hub is not None:
             await self.hub.follow(self, realtime.room_group(room_id))
-        if html:
+        if html := realtime.in_language(html, self.language):
             self.outbox.put(html)
 
     def close_soon(self, code: int) -> None:
@@ -291,7 +324,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def _tell_partners(self, *, online: bool) -> None:
         """Online dots: the people who share a direct conversation with this person see them come and go."""
         partners = await db(services.dm_partner_ids)(self.user_id)
-        frame = services.dot_frame(self.user_id, online)
+        frame = frames.localized(lambda: frames.dot_frame(self.user_id, online))
         for partner in partners:
             await realtime.publish(realtime.user_group(partner), frame)
 
@@ -311,9 +344,20 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.user, self.authorized_at = user, time.monotonic()
         return True
 
+    @contextlib.contextmanager
+    def in_page_locale(self) -> Iterator[None]:
+        """What this socket's answers say (refusals, acknowledgements, catch-ups) in its page's language and
+        time zone; both follow into the database threads (they are context variables)."""
+        with translation.override(self.language), timezone.override(self.zone or dt.UTC):
+            yield
+
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if not self.budget.take():
             return  # a flood of frames: dropped unread (a page's unanswered sends go again after a reconnect)
+        with self.in_page_locale():
+            await self._answer(text_data)
+
+    async def _answer(self, text_data: str | None) -> None:
         data: dict = {}
         action = "send"
         try:
@@ -331,11 +375,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
             reply = self._slowed(action, data, error)
         except services.ChatError as error:
             client_id = client_id_of(data)
-            reply = services.render_status(str(error), client_id)
+            reply = frames.render_status(str(error), client_id)
             # A page resending what the server already stored (its acknowledgement was lost) and refused now
             # (muted, locked since): acknowledge it, or the person would send it again as new.
             if action == "send" and await db(services.already_stored)(self.user, client_id):
-                reply = services.render_status(client_id=client_id, ok=True)
+                reply = frames.render_status(client_id=client_id, ok=True)
         if reply:
             self.outbox.put(reply)
 
@@ -347,7 +391,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return ""
         client_id = client_id_of(data)
         retry = max(1, error.wait_ms) if action == "send" and client_id else None
-        return services.render_status(str(error), client_id, retry=retry)
+        return frames.render_status(str(error), client_id, retry=retry)
 
     def _room(self) -> int:
         if self.room_id is None:
@@ -359,7 +403,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         client_id = services.parse_client_id(data.get("client_id"))
         await db(services.post_message)(self.user, self._room(), body, client_id)
         self.last_typing = 0.0  # a sent message ends a typing burst, as on the page: the next one shows at once
-        return services.render_status(client_id=client_id, ok=True)
+        return frames.render_status(client_id=client_id, ok=True)
 
     async def on_edit(self, data: dict) -> str:
         await db(services.edit_message)(self.user, field(data, "message_id", int), field(data, "body", str))
@@ -375,7 +419,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         # Someone who may not write here (muted, or the room is locked) is not shown typing either.
         if await db(access.send_refusal)(self.user, room_id) is not None:
             return ""
-        frame = services.typing_frame(self.user, room_id)
+        frame = frames.typing_frame(self.user, room_id)
         try:
             await realtime.publish(realtime.viewers_group(room_id), frame, skip_user=self.user_id)
         except Exception:  # best effort: during a layer outage the page already says live updates are off
@@ -404,14 +448,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
             missed = services.catch_up_frame(self.user, self.room_id, after) if self.room_id is not None else ""
             return missed + services.unread_frame(self.user), services.dm_partner_ids(self.user_id)
 
-        frames, partners = await db(gather)()
+        answer, partners = await db(gather)()
         # Dots too: a partner whose worker crashed went offline without anyone being told.
         try:
             online = await presence.online_users(partners)
         except Exception:  # presence is best effort; the catch-up itself must arrive
             log.exception("presence: dots lookup failed for user %s", self.user_id)
-            return frames
-        return frames + services.dots_frame({p: p in online for p in partners})
+            return answer
+        return answer + frames.dots_frame({p: p in online for p in partners})
 
 
 for _name in ("send", "edit", "delete", "typing", "read", "catch_up"):

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from realtime import limits, presence
 
-from . import services
+from . import access, services
 from .forms import RoomForm
 from .models import Message, Room
 
@@ -120,7 +120,7 @@ def _conversation(request: HttpRequest, room: Room, **context) -> HttpResponse:
 @login_required
 def history(request: HttpRequest, room_id: int) -> HttpResponse:
     """A page of older (?before=seq) or newer (?after=seq) messages; htmx swaps it in place of its loader."""
-    room = services.accessible_room(request.user, room_id)
+    room = access.readable_room(request.user, room_id)
     before, after = (services.parse_number(request.GET.get(side, "")) for side in ("before", "after"))
     if room is None or (before is None) == (after is None):
         raise Http404
@@ -136,7 +136,7 @@ def history(request: HttpRequest, room_id: int) -> HttpResponse:
 @login_required
 def permalink(request: HttpRequest, message_id: int) -> HttpResponse:
     message = get_object_or_404(Message.objects.visible().select_related("room"), pk=message_id)
-    room = services.accessible_room(request.user, message.room_id)
+    room = access.readable_room(request.user, message.room_id)
     if room is None:
         raise Http404
     if room.is_direct:

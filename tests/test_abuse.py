@@ -20,8 +20,9 @@ from django.test import Client
 from websockets.sync.client import connect
 
 from realtime import limits, outbox
-from rooms import services
+from rooms import frames, services
 from rooms.models import Message, Room
+from rooms.services import catch_up
 
 from .helpers import closed_with, drain, frames_until, make_user, open_socket, send_frame
 from .support.servers import sign_in, stalled_socket
@@ -48,10 +49,10 @@ def test_a_catch_up_answer_never_exceeds_its_byte_ceiling(people, monkeypatch, e
     catch-up stays under the ceiling: whole (every message) or, past it, the short "reloading" frame. The
     ceiling holds even when the estimate made before rendering is blind to the markup (it is measured)."""
     if estimate == "blind":
-        monkeypatch.setattr(services, "MESSAGE_MARKUP_BYTES", 0)
+        monkeypatch.setattr(catch_up, "MESSAGE_MARKUP_BYTES", 0)
     rendered = []
-    real_render = services.render_partial
-    monkeypatch.setattr(services, "render_partial", lambda name, c: rendered.append(name) or real_render(name, c))
+    real_render = frames.render_partial
+    monkeypatch.setattr(frames, "render_partial", lambda name, c: rendered.append(name) or real_render(name, c))
     alice, general = people["alice"], people["general"]
     worst = '"' * 3971  # 22 of these fit the ceiling without their markup, not with it
     sizes = []
@@ -163,7 +164,7 @@ def test_a_client_asking_for_catch_ups_and_never_reading_cannot_grow_the_worker(
     port = int(uvicorn_server.rsplit(":", 1)[1])
     alice, bob = sign_in(base, "alice"), sign_in(base, "bob")
     page = urllib.request.urlopen(urllib.request.Request(f"{base}/rooms/general/", headers={"Cookie": bob}))
-    path = re.search(r'ws-connect="(/ws/rooms/\d+/)"', page.read().decode()).group(1)
+    path = re.search(r'ws-connect="(/ws/rooms/\d+/)[?"]', page.read().decode()).group(1)
     # Planted: enough heavily escaped text that each catch-up answer is near its ceiling (about 0.5 MB).
     with connect(f"ws://{uvicorn_server}{path}", additional_headers={"Cookie": alice, "Origin": base}) as ws:
         for n in range(28):

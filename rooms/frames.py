@@ -1,0 +1,116 @@
+"""Every fragment pushed to pages, rendered from the same partials the pages use (templates/rooms/partials.html),
+once per event and language in use (`localized`), never per reader: per-viewer touches (own messages,
+moderator controls, times in the reader's zone) come from CSS, data attributes and static/js/timeline.js."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Iterable
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+import realtime
+
+from .models import Message, Room
+
+PARTIALS = "rooms/partials.html"
+
+
+def render_partial(name: str, context: dict) -> str:
+    return render_to_string(f"{PARTIALS}#{name}", context)
+
+
+def localized(render: Callable[[], str]) -> realtime.Html:
+    """A frame for many readers: rendered once in each language their pages are in (the hub hands each socket
+    its own), with times in UTC, which each page shows in its reader's zone."""
+    languages = sorted(realtime.languages_in_use() or (code for code, _ in settings.LANGUAGES))
+    with timezone.override(dt.UTC):
+        if len(languages) == 1:
+            with translation.override(languages[0]):
+                return render()
+        copies = {}
+        for language in languages:
+            with translation.override(language):
+                copies[language] = render()
+        return copies
+
+
+def messages_frame(room_id: int, messages: list[Message], upto: int | None = None) -> str:
+    """New, edited and deleted messages of one room, in change order; `upto`: the page is complete up to that
+    change number (a catch-up says so, since it sends each message once, under its latest change)."""
+    return render_partial("messages_frame", {"room_id": room_id, "messages": messages, "upto": upto})
+
+
+def broadcast(messages: list[Message]) -> None:
+    """New, edited and deleted messages alike: one frame per room, rendered once, with that room's messages in
+    change order (a moderator's bulk removal is one frame, not one per message)."""
+    by_room: dict[int, list[Message]] = {}
+    for message in sorted(messages, key=lambda m: m.changed_seq):
+        by_room.setdefault(message.room_id, []).append(message)
+    realtime.send_frames(
+        {realtime.room_group(room_id): localized(_messages(room_id, changed)) for room_id, changed in by_room.items()}
+    )
+
+
+def _messages(room_id: int, messages: list[Message]) -> Callable[[], str]:
+    return lambda: messages_frame(room_id, messages)
+
+
+def room_entry_frame(room: Room) -> realtime.Html:
+    """A room the person joined, for their sidebar."""
+    return localized(lambda: render_partial("room_entry_frame", {"room": room, "unread": 0}))
+
+
+def dm_entry_frame(room: Room, other: AbstractBaseUser) -> realtime.Html:
+    """A direct conversation, for the sidebar of the person talking with `other`."""
+    return localized(lambda: render_partial("dm_entry_frame", {"room": room, "other": other, "unread": 0}))
+
+
+def unread_frame(counts: Iterable[tuple[int, int]]) -> str:
+    """Unread counts, (room id, count) pairs, for the person's sidebar."""
+    return render_partial("unread_frame", {"counts": counts})
+
+
+def reload_frame() -> str:
+    """Too much was missed to replay: the page reloads."""
+    return render_partial("reload_frame", {})
+
+
+def room_state_frame(room: Room) -> str:
+    """Whether the room is locked or archived: one fragment for every viewer; CSS shows or hides the composer
+    per viewer (body[data-moderator])."""
+    return render_partial("room_state", {"room": room, "oob": True})
+
+
+def typing_frame(user: AbstractBaseUser, room_id: int) -> realtime.Html:
+    return localized(lambda: render_partial("typing_frame", {"room_id": room_id, "user": user}))
+
+
+def presence_frame(room_id: int, usernames: list[str]) -> realtime.Html:
+    context = {"room_id": room_id, "usernames": usernames, "oob": True}
+    return localized(lambda: render_partial("presence_frame", context))
+
+
+def dots_frame(online_by_user: dict[int, bool]) -> str:
+    return "".join(dot_frame(user_id, online) for user_id, online in online_by_user.items())
+
+
+def dot_frame(user_id: int, online: bool) -> str:
+    return render_partial("dot", {"user_id": user_id, "online": online, "oob": True})
+
+
+def outage_frame(down: bool) -> realtime.Html:
+    return localized(lambda: render_partial("outage_frame", {"down": down}))
+
+
+def render_status(
+    text: str = "", client_id: uuid.UUID | str | None = None, ok: bool = False, retry: int | None = None
+) -> str:
+    """The sender-only frame: an acknowledgement (the page drops its pending copy), an error to read (the page
+    puts the text back in the composer), or, with `retry`, "not yet": the page sends it again in that many
+    milliseconds, and holds later sends behind it."""
+    return render_partial("status_frame", {"text": text, "client_id": client_id or "", "ok": ok, "retry": retry})

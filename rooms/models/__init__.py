@@ -1,0 +1,8 @@
+"""The chat's models, one file per family; imported from here (`from rooms.models import Room`)."""
+
+from .membership import Membership
+from .message import Message, MessageQuerySet
+from .mute import Mute
+from .room import Room, RoomQuerySet
+
+__all__ = ["Membership", "Message", "MessageQuerySet", "Mute", "Room", "RoomQuerySet"]

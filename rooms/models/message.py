@@ -1,0 +1,58 @@
+"""Messages: a room's history, each with its place in the room and the number of its latest change."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from .room import Room
+
+
+class MessageQuerySet(models.QuerySet["Message"]):
+    def visible(self) -> MessageQuerySet:
+        return self.filter(deleted_at__isnull=True)
+
+
+class Message(models.Model):
+    MAX_LENGTH = 4000
+
+    # No index of its own: the (room, seq) one serves every lookup by room, and a second one made PostgreSQL
+    # scan a whole room when counting what follows a read mark.
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages", db_index=False)
+    # PROTECT: deleting an account must not silently take its messages (and the moderation record) along;
+    # people are deactivated instead.
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="messages")
+    # Position in the room (fixed at creation) and the room change number of its latest change.
+    seq = models.BigIntegerField(editable=False)
+    changed_seq = models.BigIntegerField(editable=False)
+    body = models.TextField(max_length=MAX_LENGTH)
+    # Chosen by the sending page; a replayed send with the same id is stored once.
+    client_id = models.UUIDField(default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+    edited_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Moderation removes a message from every screen but keeps the row for the record.
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+
+    objects = MessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["room", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["room", "seq"], name="message_room_seq_unique"),
+            models.UniqueConstraint(fields=["author", "client_id"], name="message_client_id_unique"),
+        ]
+        # Catch-up reads "changes in this room after N".
+        indexes = [models.Index(fields=["room", "changed_seq"], name="message_room_changed")]
+
+    def __str__(self) -> str:
+        return f"{self.author}: {self.body[:60]}"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None

@@ -1,0 +1,31 @@
+"""The chat's one path for every change, one module per feature: rooms (the list, creating, joining), direct
+(conversations between two people), messages (send, edit, remove), read_state (read marks, unread counts, the
+sidebar), history, catch_up, and store (the only SQL). Views, consumers and the moderation app call the names
+gathered here; the feature modules import each other directly."""
+
+from ..errors import ChatError
+from .catch_up import CATCH_UP_LIMIT, CATCH_UP_MAX_BYTES, catch_up_frame
+from .direct import direct_room, dm_partner_ids, existing_direct_room, other_member, start_direct
+from .history import PAGE_SIZE, around, history, newer
+from .messages import (
+    PostResult,
+    already_stored,
+    clean_body,
+    clean_text,
+    delete_message,
+    delete_messages,
+    edit_message,
+    parse_client_id,
+    parse_number,
+    post_message,
+)
+from .read_state import mark_read, sidebar, unread_counts, unread_frame
+from .rooms import clean_room_name, create_room, join, room_list, visit
+
+__all__ = [
+    "CATCH_UP_LIMIT", "CATCH_UP_MAX_BYTES", "PAGE_SIZE", "ChatError", "PostResult", "already_stored", "around",
+    "catch_up_frame", "clean_body", "clean_room_name", "clean_text", "create_room", "delete_message",
+    "delete_messages", "direct_room", "dm_partner_ids", "edit_message", "existing_direct_room", "history",
+    "join", "mark_read", "newer", "other_member", "parse_client_id", "parse_number", "post_message", "room_list",
+    "sidebar", "start_direct", "unread_counts", "unread_frame", "visit",
+]  # fmt: skip

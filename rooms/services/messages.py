@@ -1,0 +1,166 @@
+"""Sending, editing and removing messages: validate, check the rule, store, then broadcast on commit."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+import realtime
+
+from .. import access, frames, signals
+from ..errors import ChatError
+from ..models import Membership, Message, Room
+from . import store
+from .rooms import join
+
+
+@dataclass(frozen=True)
+class PostResult:
+    message: Message
+    created: bool
+
+
+def parse_number(value: str) -> int | None:
+    """A message id or sequence number sent as text: plain ASCII digits that fit a bigint, else None."""
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
+
+
+def parse_client_id(value: object) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise ChatError("This message could not be sent (bad client id); reload the page.") from None
+
+
+def clean_text(text: str, *, name: str, limit: int, empty: str) -> str:
+    """Text a person wrote (a message, a report's reason), stripped, or a refusal they can act on."""
+    text = text.strip()
+    if not text:
+        raise ChatError(empty)
+    if "\x00" in text:
+        raise ChatError(f"{name} contains a character that cannot be sent (NUL).")
+    if len(text) > limit:
+        raise ChatError(f"{name} is too long: {len(text):,} characters (the limit is {limit:,}).")
+    return text
+
+
+def clean_body(body: str) -> str:
+    return clean_text(body, name="Message", limit=Message.MAX_LENGTH, empty="Message is empty.")
+
+
+def post_message(user: AbstractBaseUser, room_id: int, body: str, client_id: uuid.UUID) -> PostResult:
+    """Validate, save, then broadcast on commit. A replay of an already stored client id returns that one."""
+    body = clean_body(body)
+    now = timezone.now()
+    try:
+        stored = store.store_message(user, room_id, body, client_id, now)
+        if stored is None:
+            # Refused: only now ask why (room gone, muted, locked), so a send that goes through pays nothing
+            # for it. A moderator may write in a locked room: theirs is stored on a second try.
+            if (refusal := access.send_refusal(user, room_id)) is not None:
+                raise refusal
+            stored = store.store_message(user, room_id, body, client_id, now, moderator=access.is_moderator(user))
+    except IntegrityError:
+        # A replayed send (a reconnect resends what was not acknowledged), maybe through another socket at the
+        # same moment: the unique client id stores it once, and the replay gets that message.
+        return PostResult(Message.objects.get(author=user, client_id=client_id), created=False)
+    if stored is None:  # something changed in between (a lock, a mute): say what
+        raise access.send_refusal(user, room_id) or ChatError("That conversation does not exist.")
+    message_id, seq, kind, was_member = stored
+    message = Message(
+        pk=message_id, room_id=room_id, author=user, seq=seq, changed_seq=seq, body=body, client_id=client_id,
+        created_at=now,
+    )  # fmt: skip
+    if not was_member:  # writing in a room means being in it (and having read it up to here)
+        join(user, Room.objects.get(pk=room_id))
+        Membership.objects.filter(room_id=room_id, user=user).update(last_read_seq=Greatest("last_read_seq", seq))
+    if kind == Room.Kind.DIRECT and seq == 1:  # nothing can change in a room before its first message
+        transaction.on_commit(lambda: _announce_conversation(room_id, user), robust=True)
+    transaction.on_commit(lambda: frames.broadcast([message]), robust=True)
+    return PostResult(message, created=True)
+
+
+def _announce_conversation(room_id: int, author: AbstractBaseUser) -> None:
+    """The first message of a conversation: it appears in the other person's sidebar (before the message
+    itself arrives, which then raises its unread count)."""
+    room = Room.objects.get(pk=room_id)
+    entry = frames.dm_entry_frame(room, author)
+    for user_id in room.memberships.exclude(user=author).values_list("user_id", flat=True):
+        realtime.send_frames({realtime.user_group(user_id): entry})
+
+
+def already_stored(user: AbstractBaseUser, client_id: str | None) -> bool:
+    """Whether this person's send with this client id is stored (one lookup on a unique index)."""
+    try:
+        return Message.objects.filter(author=user, client_id=uuid.UUID(str(client_id))).exists()
+    except ValueError:
+        return False
+
+
+def _own_message(user: AbstractBaseUser, message_id: object, *, moderator_may: bool, lock: bool = False) -> Message:
+    """`lock`: hold the message row until commit (inside a transaction), taken before the room's, the order a
+    removal takes them in: an edit waiting behind a removal then finds the message gone instead of reviving it."""
+    messages = Message.objects.select_related("room", "author")
+    if lock:
+        messages = messages.select_for_update(of=("self",))
+    try:
+        message = messages.get(pk=int(message_id), deleted_at__isnull=True)
+    except (Message.DoesNotExist, TypeError, ValueError):
+        raise ChatError("That message no longer exists.") from None
+    if access.readable_room(user, message.room_id) is None:
+        raise ChatError("That message no longer exists.")
+    if message.author_id != user.pk and not (moderator_may and access.is_moderator(user)):
+        raise ChatError("You can only change your own messages.")
+    return message
+
+
+def edit_message(user: AbstractBaseUser, message_id: object, body: str) -> Message:
+    body = clean_body(body)
+    with transaction.atomic():
+        message = _own_message(user, message_id, moderator_may=False, lock=True)
+        if (refusal := access.send_refusal(user, message.room_id)) is not None:  # muted, or locked out
+            raise refusal
+        if message.body == body:
+            return message
+        message.body = body
+        message.edited_at = timezone.now()
+        message.changed_seq, _ = store.next_change(message.room_id)
+        message.save(update_fields=["body", "edited_at", "changed_seq"])
+        transaction.on_commit(lambda: frames.broadcast([message]), robust=True)
+    return message
+
+
+def delete_message(user: AbstractBaseUser, message_id: object) -> Message:
+    """The author, or a moderator (rooms.delete_message permission), removes a message from every screen."""
+    message = _own_message(user, message_id, moderator_may=True)
+    doomed = Message.objects.filter(pk=message.pk)
+    if message.author_id == user.pk and message.room.is_archived:  # the record, closed (moderators still remove)
+        raise ChatError(access.ARCHIVED)
+    with transaction.atomic():
+        removed = delete_messages(doomed, by=user)
+        if message.author_id != user.pk:  # a moderator's removal: moderation logs it and resolves its reports
+            signals.removed_by_moderator.send(sender=Message, actor=user, messages=removed)
+    return message
+
+
+def delete_messages(messages: QuerySet[Message], by: AbstractBaseUser) -> list[Message]:
+    """Hide messages everywhere at once; the rows stay, marked, for the record. Each room's pages get one frame
+    with all its tombstones. Returns the messages removed (those not already gone)."""
+    with transaction.atomic():
+        doomed = list(messages.visible().select_for_update(of=("self",)).order_by("room_id", "seq"))
+        now = timezone.now()
+        for room_id, group in itertools.groupby(doomed, key=lambda m: m.room_id):
+            in_room = list(group)
+            last, _ = store.next_change(room_id, count=len(in_room))  # one UPDATE per room, however many
+            for number, message in enumerate(in_room, start=last - len(in_room) + 1):
+                message.deleted_at, message.deleted_by, message.changed_seq = now, by, number
+        Message.objects.bulk_update(doomed, ["deleted_at", "deleted_by", "changed_seq"], batch_size=1000)
+        transaction.on_commit(lambda: frames.broadcast(doomed), robust=True)
+    return doomed

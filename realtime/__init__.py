@@ -12,12 +12,15 @@ from .groups import (
     DAPHNE_CODES,
     FRAME,
     SUBSCRIBE,
+    Html,
     frame_event,
+    in_language,
     room_group,
     session_group,
     user_group,
     viewers_group,
 )
+from .presence import languages_in_use
 from .relay import close_sockets, publish, send_frames, subscribe
 
 __all__ = [
@@ -29,8 +32,11 @@ __all__ = [
     "DAPHNE_CODES",
     "FRAME",
     "SUBSCRIBE",
+    "Html",
     "close_sockets",
     "frame_event",
+    "in_language",
+    "languages_in_use",
     "publish",
     "room_group",
     "send_frames",

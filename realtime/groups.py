@@ -4,10 +4,14 @@ close codes sockets are sent away with; the kinds of event a hub handles.
 Groups are joined by each worker's hub (hub.py), not by sockets: a group send reaches every process with a
 follower once, and the hub hands the frame to its local sockets. Every socket of a person follows the groups
 of all their rooms, so a message reaches their room page and their sidebar badges elsewhere alike.
-Everything pushed is a ready HTML frame, rendered once.
+Everything pushed is a ready HTML frame, rendered once, or once per language in use (`Html`): each socket
+gets its own language's copy.
 """
 
 from __future__ import annotations
+
+# A frame: the same for everyone, or one copy per language code (each socket takes its own language's).
+type Html = str | dict[str, str]
 
 # Close codes are 4xxx so the ws extension does not retry: signed out, and no longer allowed in.
 CLOSE_SIGNED_OUT = 4401
@@ -42,6 +46,14 @@ def session_group(session_key: str) -> str:
     return f"session.{session_key}"
 
 
-def frame_event(group: str, html: str, skip_user: int | None = None) -> dict:
+def in_language(html: Html, language: str) -> str:
+    """A socket's copy of a frame: its language's, or, for a language nobody rendered (a socket that
+    arrived after the frame was rendered), the first there is."""
+    if isinstance(html, str):
+        return html
+    return html.get(language) or next(iter(html.values()), "")
+
+
+def frame_event(group: str, html: Html, skip_user: int | None = None) -> dict:
     """`skip_user` keeps a frame from its originator's own sockets (nobody sees themselves typing)."""
     return {"type": FRAME, "group": group, "html": html, "skip_user": skip_user}

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .groups import Html
+
 
 def _nothing(*args) -> str:
     return ""
 
 
 # The connection bar when the channel layer goes away (True) and comes back (False).
-outage_frame: Callable[[bool], str] = _nothing
+outage_frame: Callable[[bool], Html] = _nothing
 # Who is online in a room: (room id, usernames) -> the frame its viewers get.
-presence_frame: Callable[[int, list[str]], str] = _nothing
+presence_frame: Callable[[int, list[str]], Html] = _nothing

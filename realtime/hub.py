@@ -48,13 +48,14 @@ class Socket(Protocol):
     """What the hub needs of a consumer."""
 
     user_id: int
+    language: str  # its page's: it gets frames rendered in that language
     room_id: int | None  # the room its page shows, if any
     presence_keys: list[str]
     presence_member: str
     outbox: Outbox
     authorized_at: float
 
-    async def follow(self, room_id: int, html: str) -> None: ...
+    async def follow(self, room_id: int, html: groups.Html) -> None: ...
 
     async def still_signed_in(self, *, strict: bool) -> bool: ...
 
@@ -86,6 +87,7 @@ class Hub:
                 if self.channel is None:
                     await self._start()
         self.sockets.add(socket)
+        presence.language_arrived(socket.language)
         for group in groups:
             await self.follow(socket, group)
 
@@ -129,6 +131,7 @@ class Hub:
         self.channel, self.joined, self.tasks, self.recheck = None, {}, [], None
         relay, relaying = self.relay, self.relaying
         relay.active = False  # what is handed over from now on goes out on its own
+        presence.forget_languages()
         if relays.relay is relay:
             relays.relay = None
         relay.queue.put_nowait(None)  # the relay sends what it holds, then ends
@@ -194,9 +197,14 @@ class Hub:
         kind = event["type"]
         if kind == groups.FRAME:
             html, skip = event["html"], event["skip_user"]
-            for socket in members:
-                if socket.user_id != skip:
-                    socket.outbox.put(html)
+            if isinstance(html, str):
+                for socket in members:
+                    if socket.user_id != skip:
+                        socket.outbox.put(html)
+            else:
+                for socket in members:
+                    if socket.user_id != skip:
+                        socket.outbox.put(groups.in_language(html, socket.language))
         elif kind == groups.SUBSCRIBE:
             for socket in list(members):
                 asyncio.get_running_loop().create_task(socket.follow(event["room_id"], event["html"]))
@@ -259,9 +267,9 @@ class Hub:
             except Exception:  # whatever went wrong there, the caller goes on (and tries the layer again)
                 log.exception("hub: waiting for the channel layer failed")
 
-    def _tell_pages(self, frame: str) -> None:
+    def _tell_pages(self, frame: groups.Html) -> None:
         for socket in self.sockets:
-            socket.outbox.put(frame)
+            socket.outbox.put(groups.in_language(frame, socket.language))
 
     async def _watch(self) -> None:
         while True:
@@ -296,6 +304,7 @@ class Hub:
         for room_id, count in zip(rooms, pruned, strict=True):
             if count:
                 presence.announce(room_id)
+        await presence.refresh_languages({s.language for s in sockets})
         await self._leave_idle_groups()
         now = time.monotonic()
         due = [s for s in sockets if now - s.authorized_at >= LISTEN_RECHECK]

@@ -57,6 +57,11 @@ def user_key(user_id: int) -> str:
     return f"{settings.PRESENCE_PREFIX}:user:{user_id}"
 
 
+def language_key(language: str) -> str:
+    """The sockets whose pages are in this language: pushed frames are rendered for the languages in use."""
+    return f"{settings.PRESENCE_PREFIX}:language:{language}"
+
+
 class RedisStore:
     def __init__(self, url: str) -> None:
         self.redis = PerLoop(url, POOL_SIZE, timeout=TTL)
@@ -158,6 +163,38 @@ async def sockets_of(user_id: int) -> int:
 async def online_users(user_ids: list[int]) -> set[int]:
     counts = await store.counts([user_key(u) for u in user_ids])
     return {u for u, n in zip(user_ids, counts, strict=True) if n}
+
+
+# The languages of the pages open on any worker, as this process last heard (its hub reads them from the store
+# every HEARTBEAT), plus its own sockets' at once; None while it serves no sockets and so does not know. A
+# new set each time, never changed in place: the database threads that render frames read it unlocked.
+_languages: set[str] | None = None
+
+
+def languages_in_use() -> set[str] | None:
+    """The languages to render a pushed frame in (None: unknown, so all of them)."""
+    return _languages
+
+
+def language_arrived(language: str) -> None:
+    global _languages
+    if _languages is None or language not in _languages:
+        _languages = {*(_languages or ()), language}
+
+
+async def refresh_languages(local: set[str]) -> None:
+    """Every worker's pages' languages, from the store (entries of crashed workers pruned first)."""
+    global _languages
+    codes = [code for code, _ in settings.LANGUAGES]
+    keys = [language_key(code) for code in codes]
+    await store.prune_many(keys)
+    counts = await store.counts(keys)
+    _languages = {code for code, n in zip(codes, counts, strict=True) if n} | local
+
+
+def forget_languages() -> None:
+    global _languages
+    _languages = None
 
 
 # Per event loop (one per worker; tests run several), the room announcements scheduled and not yet sent, and

@@ -9,7 +9,7 @@ import logging
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from .groups import CLOSE, FRAME, SUBSCRIBE, frame_event, user_group
+from .groups import CLOSE, FRAME, SUBSCRIBE, Html, frame_event, user_group
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 RELAY_BACKLOG = 10_000
 
 
-async def publish(group: str, html: str, skip_user: int | None = None) -> None:
+async def publish(group: str, html: Html, skip_user: int | None = None) -> None:
     await get_channel_layer().group_send(group, frame_event(group, html, skip_user))
 
 
@@ -59,13 +59,13 @@ def _send(group: str, event: dict) -> None:
     async_to_sync(get_channel_layer().group_send)(group, event)
 
 
-def send_frames(frames: dict[str, str]) -> None:
+def send_frames(frames: dict[str, Html]) -> None:
     """Send each group its frame."""
     for group, html in frames.items():
         _send(group, frame_event(group, html))
 
 
-def subscribe(user_id: int, room_id: int, html: str) -> None:
+def subscribe(user_id: int, room_id: int, html: Html) -> None:
     """A person joined a room: each of their open sockets starts following it and adds it to the sidebar."""
     group = user_group(user_id)
     _send(group, {"type": SUBSCRIBE, "group": group, "room_id": room_id, "html": html})

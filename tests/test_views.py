@@ -91,7 +91,7 @@ def test_room_page_renders_the_last_fifty_messages_in_order_escaped(alice_client
     assert "message 05" not in content and "message 06" in content
     assert content.index("message 06") < content.index("message 54")
     assert "<script>alert(1)</script>" not in content and "&lt;script&gt;alert(1)&lt;/script&gt;" in content
-    assert f'ws-connect="/ws/rooms/{room.pk}/"' in content and "ws-send" in content
+    assert f'ws-connect="/ws/rooms/{room.pk}/?lang=en"' in content and "ws-send" in content
 
 
 def test_opening_a_room_shows_it_and_joining_is_a_post(client, alice, bob):
@@ -139,7 +139,7 @@ def test_dm_page_shows_the_conversation_to_its_two_people_only(client, alice, bo
     for me, other in ((alice, "bob"), (bob, "alice")):
         client.force_login(me)
         content = client.get(f"/dm/{other}/").content.decode()
-        assert "psst alice" in content and f'ws-connect="/ws/rooms/{dm.pk}/"' in content
+        assert "psst alice" in content and f'ws-connect="/ws/rooms/{dm.pk}/?lang=en"' in content
 
     client.force_login(carol)
     for url in ("/dm/alice/", "/dm/bob/", "/", "/people/"):

@@ -7,14 +7,24 @@ import { markRead, reading } from "./read.js";
 import { nearEnd, restorePlace, scrollToEnd } from "./scroll.js";
 import { bumpUnread } from "./sidebar.js";
 
+// Times in the reader's zone (the account's, else the browser's) and the page's language: pushed messages are
+// rendered once for everyone, in UTC.
+const locale = { lang: document.documentElement.lang, timeZone: document.body?.dataset.timeZone || undefined };
+const clock = new Intl.DateTimeFormat(locale.lang, { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: locale.timeZone });
+const full = new Intl.DateTimeFormat(locale.lang, { dateStyle: "medium", timeStyle: "short", timeZone: locale.timeZone });
+
 export function decorate(root) {
   within(root, `.message[data-author="${me()}"]`).forEach((m) => m.classList.add("mine"));
   within(root, "time[datetime]").forEach((t) => {
     const d = new Date(t.getAttribute("datetime"));
     if (!isNaN(d)) {
-      t.textContent = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-      t.title = d.toLocaleString();
+      t.textContent = clock.format(d);
+      t.title = full.format(d);
     }
+  });
+  within(root, "[data-edited]").forEach((e) => {
+    const d = new Date(e.dataset.edited);
+    if (!isNaN(d)) e.title = e.dataset.editedLabel.replace("{when}", full.format(d));
   });
 }
 

@@ -5,11 +5,12 @@ GCRA (the generic cell rate algorithm: a token bucket kept as one timestamp per 
 is less than `burst` intervals ahead of now. With Redis that is one Lua script, so one round trip, atomic,
 and on Redis's clock, which every worker shares; the embedded setup (one process) keeps the same in memory.
 
-Sends, edits, deletes and reports share the "write" bucket and are refused with a notice when it is empty.
-A page's catch-up (an expensive query) has its own lenient bucket and waits its turn instead, since a page
-whose catch-up is refused would show a stale room; only a client asking for far more is refused. Typing
-notices and read marks have quiet buckets of their own (past them the frame is dropped: nothing to tell),
-and so do opening a socket and creating a room.
+Buckets have names (`BUCKETS`); callers say which one an action draws from (the socket's actions in
+rooms/protocol.py) and word the refusal themselves. Writes share one bucket and are refused with a notice
+when it is empty. A page's catch-up (an expensive query) has its own lenient bucket and waits its turn
+instead, since a page whose catch-up is refused would show a stale room; only a client asking for far more
+is refused. Typing notices and read marks have quiet buckets of their own (past them the frame is dropped:
+nothing to tell), and so do opening a socket and creating a room.
 
 Before any of these, each socket has a budget of frames in memory (`FrameBudget`), checked before a frame is
 even parsed: the person-wide buckets above cost a Redis round trip each, which a flood of frames must not.
@@ -21,19 +22,15 @@ import asyncio
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.utils.translation import gettext
 
 from .redis_clients import PerLoop
 
 log = logging.getLogger(__name__)
 
-WRITES = frozenset({"send", "edit", "delete", "report"})
-# Typing notices and read marks, per person across their sockets: past these the frame is dropped quietly.
-TYPING = ("typing", 3, 1.0)
-READ = ("read", 20, 5.0)
 CATCH_UP_MAY_WAIT = 5.0  # seconds a catch-up waits for its turn before it is refused
 REDIS_TIMEOUT = 1.0  # seconds: a Redis that does not answer lets the frame through rather than stall chat
 POOL_SIZE = 20  # Redis connections per worker for flood control
@@ -64,24 +61,25 @@ class Bucket:
     may_wait: float = 0.0  # seconds an action may wait for its turn instead of being refused
 
 
-def bucket_for(action: str) -> Bucket | None:
-    """The bucket an action draws from, as configured now (None: not limited, or limits off). Actions are the
-    socket's frame actions, plus "connect" (opening a socket) and "create_room"."""
-    if action in WRITES:
-        bucket = Bucket("write", settings.SEND_BURST, settings.SEND_RATE)
-    elif action == "catch_up":
-        bucket = Bucket("catch_up", settings.CATCH_UP_BURST, settings.CATCH_UP_RATE, CATCH_UP_MAY_WAIT)
-    elif action == "typing":
-        bucket = Bucket(*TYPING)
-    elif action == "read":
-        bucket = Bucket(*READ)
-    elif action == "connect":
-        bucket = Bucket("connect", settings.CONNECT_BURST, settings.CONNECT_RATE)
-    elif action == "create_room":
-        bucket = Bucket("room", settings.ROOMS_BURST, settings.ROOMS_PER_HOUR / 3600)
-    else:
-        return None
-    return bucket if bucket.burst > 0 and bucket.rate > 0 else None
+# The buckets, by name, as configured now (settings are read on each use, so tests can change them). Which
+# action draws from which is the caller's to say: the socket's actions name theirs in rooms/protocol.py.
+BUCKETS: dict[str, Callable[[], Bucket]] = {
+    # Sends, edits, deletes and reports: refused with a notice when empty.
+    "write": lambda: Bucket("write", settings.SEND_BURST, settings.SEND_RATE),
+    # A page's catch-up waits its turn rather than show a stale room.
+    "catch_up": lambda: Bucket("catch_up", settings.CATCH_UP_BURST, settings.CATCH_UP_RATE, CATCH_UP_MAY_WAIT),
+    # Typing notices and read marks, per person across their sockets: past these the frame is dropped quietly.
+    "typing": lambda: Bucket("typing", 3, 1.0),
+    "read": lambda: Bucket("read", 20, 5.0),
+    "connect": lambda: Bucket("connect", settings.CONNECT_BURST, settings.CONNECT_RATE),
+    "room": lambda: Bucket("room", settings.ROOMS_BURST, settings.ROOMS_PER_HOUR / 3600),
+}
+
+
+def bucket(name: str) -> Bucket | None:
+    """The named bucket as configured now (None: limits off for it)."""
+    configured = BUCKETS[name]()
+    return configured if configured.burst > 0 and configured.rate > 0 else None
 
 
 class RedisStore:
@@ -120,32 +118,12 @@ _warned_at = -math.inf
 
 
 class SlowDown(Exception):
-    """Refused by flood control: `wait_ms` until the person may try again; its text says so."""
+    """Refused by flood control: `wait_ms` until the person may try again (the caller tells them, in words that
+    fit what they tried)."""
 
-    def __init__(self, text: str, wait_ms: int) -> None:
-        super().__init__(text)
+    def __init__(self, wait_ms: int) -> None:
+        super().__init__(f"wait {wait_ms} ms")
         self.wait_ms = wait_ms
-
-
-def slow_down(action: str, wait_ms: int) -> str:
-    """What the person reads, in their language (the one active while their frame or request is handled)."""
-    seconds = max(1, math.ceil(wait_ms / 1000))
-    if action == "send":
-        text = gettext("You're sending messages too fast. This one goes out by itself in %(seconds)s s.")
-    elif action == "edit":
-        text = gettext(
-            "You're sending messages too fast. Wait %(seconds)s s, then send again; your message is still in the box."
-        )
-    elif action == "catch_up":
-        text = gettext("Too many requests to catch up. Wait %(seconds)s s, then reload the page.")
-    elif action == "create_room":
-        minutes = max(1, math.ceil(seconds / 60))
-        return gettext("You have created many rooms in a short time. Wait %(minutes)s min, then try again.") % {
-            "minutes": minutes
-        }
-    else:
-        text = gettext("You're doing that too fast. Wait %(seconds)s s, then try again.")
-    return text % {"seconds": seconds}
 
 
 class FrameBudget:
@@ -173,23 +151,23 @@ class FrameBudget:
         return True
 
 
-async def check(user_id: int, action: str) -> None:
-    """Returns once the person may go ahead (a catch-up may first wait its turn); raises SlowDown, with the
-    time to wait, when they must slow down."""
+async def check(user_id: int, name: str) -> None:
+    """Returns once the person may go ahead in the named bucket (a catch-up may first wait its turn); raises
+    SlowDown, with the time to wait, when they must slow down."""
     global _warned_at
-    bucket = bucket_for(action)
-    if bucket is None:
+    limit = bucket(name)
+    if limit is None:
         return
-    key = f"{settings.CHANNEL_PREFIX}:limit:{bucket.name}:{user_id}"
-    interval_ms = max(1, round(1000 / bucket.rate))
+    key = f"{settings.CHANNEL_PREFIX}:limit:{limit.name}:{user_id}"
+    interval_ms = max(1, round(1000 / limit.rate))
     try:
-        wait_ms = await store.take(key, interval_ms, bucket.burst, round(bucket.may_wait * 1000))
+        wait_ms = await store.take(key, interval_ms, limit.burst, round(limit.may_wait * 1000))
     except Exception:  # Redis down or slow: chat goes on unlimited rather than failing every send
         if time.monotonic() - _warned_at > 60:  # once a minute, not once per frame, during an outage
             _warned_at = time.monotonic()
             log.warning("flood control is off for now: Redis is unavailable", exc_info=True)
         return
     if wait_ms < 0:
-        raise SlowDown(slow_down(action, -wait_ms), -wait_ms)
+        raise SlowDown(-wait_ms)
     if wait_ms:
         await asyncio.sleep(wait_ms / 1000)

@@ -36,6 +36,7 @@ from realtime import hub, limits, presence
 from realtime.outbox import Outbox
 
 from . import access, frames, protocol, services
+from .errors import slow_down
 from .models import Membership
 
 log = logging.getLogger(__name__)
@@ -365,12 +366,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
             action = data.get("action", "send")
             if not isinstance(action, str) or action not in protocol.ACTIONS:
                 raise services.ChatError(UNREADABLE)
+            entry = protocol.ACTIONS[action]
+            payload = {name: field(data, name, kind) for name, kind in entry.payload.items()}
+            payload["client_id"] = client_id_of(data)
             if action == "typing" and time.monotonic() - self.last_typing < TYPING_MIN_INTERVAL:
                 return  # throttled before it costs anything
-            await limits.check(self.user_id, action)  # flood control, before any database work
-            if not await self.still_signed_in(strict=action in {"edit", "delete"}):
+            if entry.bucket is not None:
+                await limits.check(self.user_id, entry.bucket)  # flood control, before any database work
+            if not await self.still_signed_in(strict=entry.fresh_auth):
                 return
-            reply = await protocol.ACTIONS[action](self, data)
+            reply = await entry.handler(self, payload)
         except limits.SlowDown as error:
             reply = self._slowed(action, data, error)
         except services.ChatError as error:
@@ -378,7 +383,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             reply = frames.render_status(str(error), client_id)
             # A page resending what the server already stored (its acknowledgement was lost) and refused now
             # (muted, locked since): acknowledge it, or the person would send it again as new.
-            if action == "send" and await db(services.already_stored)(self.user, client_id):
+            entry = protocol.ACTIONS.get(action) if isinstance(action, str) else None
+            if entry is not None and entry.retried and client_id and await db(services.already_stored)(self.user, client_id):
                 reply = frames.render_status(client_id=client_id, ok=True)
         if reply:
             self.outbox.put(reply)
@@ -387,11 +393,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
         """Flood control said no: without a query. A typing notice or read mark is dropped quietly. A send
         stays pending on the page, which sends it again (same client id) once the wait is over: whether an
         earlier copy was stored then decides itself, so nothing is put back in the box to be sent twice."""
-        if action in {"typing", "read"}:
+        entry = protocol.ACTIONS[action]
+        if entry.quiet:
             return ""
         client_id = client_id_of(data)
-        retry = max(1, error.wait_ms) if action == "send" and client_id else None
-        return frames.render_status(str(error), client_id, retry=retry)
+        retry = max(1, error.wait_ms) if entry.retried and client_id else None
+        return frames.render_status(slow_down(action, error.wait_ms), client_id, retry=retry)
 
     def _room(self) -> int:
         if self.room_id is None:
@@ -399,18 +406,17 @@ class ChatConsumer(AsyncWebsocketConsumer):
         return self.room_id
 
     async def on_send(self, data: dict) -> str:
-        body = field(data, "body", str)
-        client_id = services.parse_client_id(data.get("client_id"))
-        await db(services.post_message)(self.user, self._room(), body, client_id)
+        client_id = services.parse_client_id(data["client_id"])
+        await db(services.post_message)(self.user, self._room(), data["body"], client_id)
         self.last_typing = 0.0  # a sent message ends a typing burst, as on the page: the next one shows at once
         return frames.render_status(client_id=client_id, ok=True)
 
     async def on_edit(self, data: dict) -> str:
-        await db(services.edit_message)(self.user, field(data, "message_id", int), field(data, "body", str))
+        await db(services.edit_message)(self.user, data["message_id"], data["body"])
         return ""
 
     async def on_delete(self, data: dict) -> str:
-        await db(services.delete_message)(self.user, field(data, "message_id", int))
+        await db(services.delete_message)(self.user, data["message_id"])
         return ""
 
     async def on_typing(self, data: dict) -> str:
@@ -427,7 +433,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         return ""
 
     async def on_read(self, data: dict) -> str:
-        seq = field(data, "seq", int)
+        seq = data["seq"]
         if seq > self.read_upto:  # a mark this socket already moved past changes nothing: no query
             self.read_upto = seq
             await db(services.mark_read)(self.user, self._room(), seq)
@@ -437,7 +443,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         """Sent by the page on every (re)connect: what it missed in its room, and fresh unread counts. One at a
         time per socket, and none while its outbox is backed up: a client that keeps asking without reading
         the answers would otherwise make the server render and hold them all."""
-        after = field(data, "after", int)
+        after = data["after"]
         if not self.outbox.delivered(self.catch_up_frame) or self.outbox.chars > CATCH_UP_BACKLOG:
             return ""
         self.catch_up_frame = self.outbox.put(await self._catch_up(after))
@@ -458,5 +464,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
         return answer + frames.dots_frame({p: p in online for p in partners})
 
 
-for _name in ("send", "edit", "delete", "typing", "read", "catch_up"):
-    protocol.register(_name, getattr(ChatConsumer, f"on_{_name}"))
+Action = protocol.Action
+protocol.register("send", Action(ChatConsumer.on_send, {"body": str}, bucket="write", retried=True))
+protocol.register("edit", Action(ChatConsumer.on_edit, {"message_id": int, "body": str}, "write", fresh_auth=True))
+protocol.register("delete", Action(ChatConsumer.on_delete, {"message_id": int}, "write", fresh_auth=True))
+protocol.register("typing", Action(ChatConsumer.on_typing, bucket="typing", quiet=True))
+protocol.register("read", Action(ChatConsumer.on_read, {"seq": int}, bucket="read", quiet=True))
+protocol.register("catch_up", Action(ChatConsumer.on_catch_up, {"after": int}, bucket="catch_up"))

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from realtime import limits, presence
 
 from . import access, services
+from .errors import slow_down
 from .forms import RoomForm
 from .models import Message, Room
 
@@ -28,10 +29,12 @@ def index(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.clean_room_name(form.cleaned_data["name"])  # a name that is taken costs no turn
-            async_to_sync(limits.check)(request.user.pk, "create_room")  # every room is a row in everyone's list
+            async_to_sync(limits.check)(request.user.pk, "room")  # every room is a row in everyone's list
             room = services.create_room(request.user, form.cleaned_data["name"], form.cleaned_data["description"])
-        except (services.ChatError, limits.SlowDown) as error:
+        except services.ChatError as error:
             form.add_error("name", str(error))
+        except limits.SlowDown as error:
+            form.add_error("name", slow_down("create_room", error.wait_ms))
         else:
             return redirect(room)
     search = request.GET.get("q", "")[:ROOM_SEARCH_MAX]

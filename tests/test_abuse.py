@@ -20,7 +20,7 @@ from django.test import Client
 from websockets.sync.client import connect
 
 from realtime import limits, outbox
-from rooms import frames, services
+from rooms import frames, protocol, services
 from rooms.models import Message, Room
 from rooms.services import catch_up
 
@@ -207,6 +207,13 @@ async def test_a_flood_of_frames_from_one_socket_is_cut_before_any_work(people, 
     await alice.disconnect()
 
 
+def test_every_socket_action_draws_from_a_flood_control_bucket():
+    """A new action is one entry in rooms/protocol.py, and that entry must say what it costs."""
+    assert protocol.ACTIONS
+    for name, entry in protocol.ACTIONS.items():
+        assert entry.bucket in limits.BUCKETS, name
+
+
 @pytest.mark.asyncio
 @pytest.mark.redis
 async def test_typing_from_many_sockets_of_one_person_reaches_a_viewer_a_few_times_only(people):
@@ -218,7 +225,7 @@ async def test_typing_from_many_sockets_of_one_person_reaches_a_viewer_a_few_tim
             await tab.send_to(text_data=json.dumps({"action": "typing"}))
         await asyncio.sleep(1.05)
     seen = "".join(await drain(bob, quiet=0.5)).count("alice is typing")
-    bucket = limits.bucket_for("typing")
+    bucket = limits.bucket("typing")
     assert 1 <= seen <= bucket.burst + 2 * bucket.rate + 1  # not 20: the person has one budget
     for comm in (bob, *tabs):
         await comm.disconnect()
@@ -239,7 +246,7 @@ async def test_read_marks_and_refused_sends_cost_no_database_work_past_their_bud
     for seq in range(6, 60):  # new marks, faster than the person's read budget
         await alice.send_to(text_data=json.dumps({"action": "read", "seq": seq}))
     await drain(alice, quiet=0.5)
-    bucket = limits.bucket_for("read")
+    bucket = limits.bucket("read")
     assert marked[0] == 5 and 5 in marked and marked.count(5) == 1 and 3 not in marked
     assert len(marked) <= bucket.burst + 2 * bucket.rate
     # Sends past the write budget: refused for now, each without a lookup, and told when to go again.

@@ -17,7 +17,7 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rooms import services
+from rooms import protocol, services
 from rooms.consumers import MAX_FRAME
 from rooms.models import Message
 
@@ -68,7 +68,9 @@ def others_state(ids: list[int]) -> list[tuple]:
 
 # ---- frames ----------------------------------------------------------------------------------------------
 
-ACTIONS = ["send", "edit", "delete", "typing", "read", "catch_up", "report"]
+# Every registered action (rooms/protocol.py), with the fields its entry declares, and a client id.
+ACTIONS = sorted(protocol.ACTIONS)
+FIELDS = {name: [*entry.payload, "client_id"] for name, entry in protocol.ACTIONS.items()}
 # Strings a JSON frame can carry that a text frame itself cannot: lone surrogates, NUL, control characters.
 half_a_character = st.characters(categories=["Cs"])  # a lone surrogate: JSON can carry one, UTF-8 cannot
 any_text = st.text(st.characters() | st.characters(categories=["Cc"]), max_size=40) | st.tuples(
@@ -83,18 +85,6 @@ json_values = st.recursive(
     lambda children: st.lists(children, max_size=4) | st.dictionaries(any_text, children, max_size=4),
     max_leaves=12,
 )
-
-
-# The fields each action reads; a frame may carry any others.
-FIELDS = {
-    "send": ["body", "client_id"],
-    "edit": ["message_id", "body", "client_id"],
-    "delete": ["message_id"],
-    "report": ["message_id", "reason", "client_id"],
-    "typing": [],
-    "read": ["seq"],
-    "catch_up": ["after"],
-}
 
 
 def frames(others: list[int], own: list[int]):

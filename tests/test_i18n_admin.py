@@ -11,8 +11,8 @@ from django.utils import translation
 
 from accounts.models import Profile
 from moderation import services as moderation
-from realtime import limits
 from rooms import services
+from rooms.errors import slow_down
 
 from .helpers import make_user
 from .support.moderation import make_moderator, post, signed_in
@@ -94,5 +94,5 @@ def test_frames_and_refusals_follow_the_active_language():
     with translation.override("zh-hans"):
         assert str(moderation.THANKS) == "谢谢，版主会进行审核。"
         assert str(moderation.ALREADY_REVIEWED) == "版主已经审核过您对这条消息的举报。"
-        assert limits.slow_down("send", 2500) == "您发送消息太快了。这条消息将在 3 秒后自动发出。"
+        assert slow_down("send", 2500) == "您发送消息太快了。这条消息将在 3 秒后自动发出。"
     assert str(moderation.THANKS) == "Thanks, a moderator will review it."

@@ -363,6 +363,7 @@ async def test_frames_about_a_conversation_she_cannot_see_change_nothing(world, 
                 "after": 0,
                 "client_id": str(uuid.uuid4()),
             }
+            assert set(protocol.ACTIONS[action].payload) <= frame.keys(), f"give {action}'s fields here"
             await carol.send_to(text_data=json.dumps(frame))
             # Typing and read frames get no answer: a catch-up after the frame shows it was handled.
             await carol.send_to(text_data=json.dumps({"action": "catch_up", "after": 10**6}))

@@ -29,6 +29,7 @@ from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 import realtime
@@ -43,11 +44,11 @@ log = logging.getLogger(__name__)
 
 CLOSE_NOT_FOUND = 4404
 CLOSE_TOO_MANY = 4429  # the person already has SOCKETS_PER_PERSON pages open
-UNREADABLE = "That message could not be read; please try again."
+UNREADABLE = gettext_lazy("That message could not be read; please try again.")
 # Bytes in one text frame: a 4,000-character message fits even with every character escaped (6 bytes each).
 # Uvicorn refuses larger frames itself (--ws-max-size 65536 in the README); daphne accepts up to 1 MiB.
 MAX_FRAME = 64 * 1024
-TOO_LARGE = "That message is too large to send."
+TOO_LARGE = gettext_lazy("That message is too large to send.")
 SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # "\ud83d": half of a character, maybe alone
 TYPING_MIN_INTERVAL = 1.0  # seconds between typing frames from one socket, whatever the page sends
 # A catch-up is answered only while the socket's outbox holds less than this: a client that asks again and
@@ -67,21 +68,21 @@ def db(fn):
 
 def parse_frame(text_data: str | None) -> dict:
     if text_data is None:
-        raise services.ChatError("This socket only takes text frames.")
+        raise services.ChatError(gettext("This socket only takes text frames."))
     # Before parsing: JSON's cost grows with the frame. Characters first: no encoding for the usual frame.
     if len(text_data) > MAX_FRAME // 4 and len(text_data.encode("utf-8", "surrogatepass")) > MAX_FRAME:
-        raise services.ChatError(TOO_LARGE)
+        raise services.ChatError(str(TOO_LARGE))
     try:
         data = json.loads(text_data)
     except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
-        raise services.ChatError(UNREADABLE) from None
+        raise services.ChatError(str(UNREADABLE)) from None
     if not isinstance(data, dict):
-        raise services.ChatError(UNREADABLE)
+        raise services.ChatError(str(UNREADABLE))
     if SURROGATE_ESCAPE.search(text_data):
         try:
             data = well_formed(data)
         except RecursionError:
-            raise services.ChatError(UNREADABLE) from None
+            raise services.ChatError(str(UNREADABLE)) from None
     return data
 
 
@@ -103,9 +104,9 @@ def field(data: dict, name: str, kind: type):
         if isinstance(value, str):
             value = services.parse_number(value)  # form fields arrive as strings
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**63:
-            raise services.ChatError(UNREADABLE)
+            raise services.ChatError(str(UNREADABLE))
     elif not isinstance(value, kind):
-        raise services.ChatError(UNREADABLE)
+        raise services.ChatError(str(UNREADABLE))
     return value
 
 
@@ -365,7 +366,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             data = parse_frame(text_data)
             action = data.get("action", "send")
             if not isinstance(action, str) or action not in protocol.ACTIONS:
-                raise services.ChatError(UNREADABLE)
+                raise services.ChatError(str(UNREADABLE))
             entry = protocol.ACTIONS[action]
             payload = {name: field(data, name, kind) for name, kind in entry.payload.items()}
             payload["client_id"] = client_id_of(data)
@@ -384,7 +385,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             # A page resending what the server already stored (its acknowledgement was lost) and refused now
             # (muted, locked since): acknowledge it, or the person would send it again as new.
             entry = protocol.ACTIONS.get(action) if isinstance(action, str) else None
-            if entry is not None and entry.retried and client_id and await db(services.already_stored)(self.user, client_id):
+            resent = entry is not None and entry.retried and client_id
+            if resent and await db(services.already_stored)(self.user, client_id):
                 reply = frames.render_status(client_id=client_id, ok=True)
         if reply:
             self.outbox.put(reply)
@@ -402,7 +404,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     def _room(self) -> int:
         if self.room_id is None:
-            raise services.ChatError("Open a room or a conversation to send messages.")
+            raise services.ChatError(gettext("Open a room or a conversation to send messages."))
         return self.room_id
 
     async def on_send(self, data: dict) -> str:

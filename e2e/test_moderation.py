@@ -113,7 +113,7 @@ def test_locking_a_room_in_admin_hides_the_composer_live(logged_in, make_user, n
     expect(mod.locator("ul.messagelist")).to_contain_text("1 room locked.")
 
     expect(bob.locator("#composer textarea")).to_be_hidden()
-    expect(bob.get_by_text(access.LOCKED)).to_be_visible()
+    expect(bob.get_by_text(str(access.LOCKED))).to_be_visible()
     assert_not_reloaded(bob)
 
 

@@ -15,12 +15,15 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .errors import ChatError
 from .models import Membership, Mute, Room
 
-LOCKED = "This room is locked by a moderator; you can read but not write."
-ARCHIVED = "This room is archived; you can read it, but nobody can write in it."
+# Lazy: a ChatError takes str() of them when raised, in the reader's language (the room state fragment says the same).
+LOCKED = _("This room is locked by a moderator; you can read but not write.")
+ARCHIVED = _("This room is archived; you can read it, but nobody can write in it.")
 
 
 def readable(user: AbstractBaseUser) -> Q:
@@ -61,8 +64,14 @@ def when(moment: dt.datetime) -> str:
 
 
 def muted_text(room: Room, until: dt.datetime, reason: str) -> str:
-    where = "this conversation" if room.is_direct else f"#{room.name}"
-    return f"You are muted in {where} until {when(until)}." + (f" Reason: {reason}" if reason else "")
+    """The refusal a muted person reads, in the active language, the end in their zone (`when`)."""
+    if room.is_direct:
+        text = gettext("You are muted in this conversation until %(when)s.") % {"when": when(until)}
+    else:
+        text = gettext("You are muted in #%(room)s until %(when)s.") % {"room": room.name, "when": when(until)}
+    if reason:
+        text += " " + gettext("Reason: %(reason)s") % {"reason": reason}
+    return text
 
 
 def send_refusal(user: AbstractBaseUser, room_id: int) -> ChatError | None:
@@ -77,11 +86,11 @@ def send_refusal(user: AbstractBaseUser, room_id: int) -> ChatError | None:
         .first()
     )
     if room is None:
-        return ChatError("That conversation does not exist.")
+        return ChatError(gettext("That conversation does not exist."))
     if room.is_archived:  # moderators included: an archived room is the record, closed
-        return ChatError(ARCHIVED)
+        return ChatError(str(ARCHIVED))
     if room.mute_until is not None:
         return ChatError(muted_text(room, room.mute_until, room.mute_reason))
     if room.locked and not is_moderator(user):
-        return ChatError(LOCKED)
+        return ChatError(str(LOCKED))
     return None

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .room import Room
 
 
 class Membership(models.Model):
-    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    joined_at = models.DateTimeField(auto_now_add=True)
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("room"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
+    )
+    joined_at = models.DateTimeField(_("joined at"), auto_now_add=True)
     # The highest message seq this person has seen in the room; unread = later messages by others.
-    last_read_seq = models.BigIntegerField(default=0)
+    last_read_seq = models.BigIntegerField(_("read up to"), default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["room", "user"], name="membership_unique")]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
 
     def __str__(self) -> str:
-        return f"{self.user} in {self.room}"
+        return gettext("%(user)s in %(room)s") % {"user": self.user, "room": self.room}

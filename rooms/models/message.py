@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .room import Room
 
@@ -21,22 +22,32 @@ class Message(models.Model):
 
     # No index of its own: the (room, seq) one serves every lookup by room, and a second one made PostgreSQL
     # scan a whole room when counting what follows a read mark.
-    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages", db_index=False)
+    room = models.ForeignKey(
+        Room, on_delete=models.CASCADE, related_name="messages", db_index=False, verbose_name=_("room")
+    )
     # PROTECT: deleting an account must not silently take its messages (and the moderation record) along;
     # people are deactivated instead.
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="messages")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="messages", verbose_name=_("author")
+    )
     # Position in the room (fixed at creation) and the room change number of its latest change.
-    seq = models.BigIntegerField(editable=False)
-    changed_seq = models.BigIntegerField(editable=False)
-    body = models.TextField(max_length=MAX_LENGTH)
+    seq = models.BigIntegerField(_("position"), editable=False)
+    changed_seq = models.BigIntegerField(_("change number"), editable=False)
+    body = models.TextField(_("text"), max_length=MAX_LENGTH)
     # Chosen by the sending page; a replayed send with the same id is stored once.
-    client_id = models.UUIDField(default=uuid.uuid4, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
-    edited_at = models.DateTimeField(null=True, blank=True, editable=False)
+    client_id = models.UUIDField(_("client id"), default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False, db_index=True)
+    edited_at = models.DateTimeField(_("edited at"), null=True, blank=True, editable=False)
     # Moderation removes a message from every screen but keeps the row for the record.
-    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True, editable=False)
     deleted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        verbose_name=_("deleted by"),
     )
 
     objects = MessageQuerySet.as_manager()
@@ -49,6 +60,8 @@ class Message(models.Model):
         ]
         # Catch-up reads "changes in this room after N".
         indexes = [models.Index(fields=["room", "changed_seq"], name="message_room_changed")]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
 
     def __str__(self) -> str:
         return f"{self.author}: {self.body[:60]}"

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 
 class RoomQuerySet(models.QuerySet["Room"]):
@@ -17,30 +19,36 @@ class RoomQuerySet(models.QuerySet["Room"]):
 
 class Room(models.Model):
     class Kind(models.TextChoices):
-        OPEN = "open", "Room"
-        DIRECT = "direct", "Direct message"
+        OPEN = "open", _("Room")
+        # The kind of room, not one message: it reads as "direct conversation" (私聊), as everywhere else.
+        DIRECT = "direct", pgettext_lazy("a kind of room", "Direct message")
 
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.OPEN)
-    name = models.CharField(max_length=80, blank=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.OPEN)
+    name = models.CharField(_("name"), max_length=80, blank=True)
     # Open rooms only; direct rooms are reached by the other person's username.
-    slug = models.SlugField(max_length=90, unique=True, null=True, blank=True, allow_unicode=True)
-    description = models.CharField(max_length=300, blank=True)
+    slug = models.SlugField(_("slug"), max_length=90, unique=True, null=True, blank=True, allow_unicode=True)
+    description = models.CharField(_("description"), max_length=300, blank=True)
     # "<lower user id>:<higher user id>" so a pair of people has exactly one conversation.
-    direct_key = models.CharField(max_length=50, unique=True, null=True, blank=True, editable=False)
+    direct_key = models.CharField(_("direct key"), max_length=50, unique=True, null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     # The room's change counter: every new, edited or deleted message takes the next number. It is bumped
     # with an UPDATE (a row lock), so numbers are handed out in commit order and catch-up can ask "after N".
-    last_seq = models.BigIntegerField(default=0, editable=False)
+    last_seq = models.BigIntegerField(_("last change number"), default=0, editable=False)
     # When the latest message was posted: the sidebar lists conversations by recent activity.
-    last_message_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_message_at = models.DateTimeField(_("last message at"), null=True, blank=True, editable=False)
     # A moderator made the room read-only for everyone but moderators (open rooms only).
-    locked = models.BooleanField(default=False, help_text="Read-only for everyone but moderators.")
+    locked = models.BooleanField(_("locked"), default=False, help_text=_("Read-only for everyone but moderators."))
     # A moderator archived the room: read-only for everyone, moderators included, and out of the room list.
     # It is locked too, so whoever was shown the lock before sees it stay.
-    archived_at = models.DateTimeField(null=True, blank=True, editable=False)
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True, editable=False)
 
     objects = RoomQuerySet.as_manager()
 
@@ -58,12 +66,14 @@ class Room(models.Model):
                 condition=Q(archived_at__isnull=True) | Q(kind="open", locked=True),
             ),
         ]
+        verbose_name = _("room")
+        verbose_name_plural = _("rooms")
 
     def __str__(self) -> str:
         # Not the direct key: who talks privately with whom is not for every page that names a room (admin's
         # mutes, log and reports show this) to tell.
         if self.kind == self.Kind.DIRECT:
-            return f"Direct conversation #{self.pk}"
+            return gettext("Direct conversation #%(id)s") % {"id": self.pk}
         return self.name
 
     def save(self, *args, **kwargs) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils.html import escape
+from django.utils.translation import gettext
 
 from .. import access, frames
 from ..errors import ChatError
@@ -21,7 +22,7 @@ def catch_up_frame(user: AbstractBaseUser, room_id: int, after: int) -> str:
     """Every change to the room after change number `after`: new, edited and deleted messages, in order."""
     room = access.readable_room(user, room_id)
     if room is None:
-        raise ChatError("That conversation does not exist.")
+        raise ChatError(gettext("That conversation does not exist."))
     # A message posted and then edited or deleted comes once, under its latest number, so the page cannot
     # count its way up: the frame says it is complete up to the room's last change (read before the query).
     changes = list(

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 import realtime
 
@@ -25,7 +26,7 @@ def _direct_key(user: AbstractBaseUser, other: AbstractBaseUser) -> str:
 def direct_room(user: AbstractBaseUser, other: AbstractBaseUser) -> Room:
     """The one conversation between two people, created by its first message (start_direct)."""
     if user.pk == other.pk:
-        raise ChatError("You can't start a conversation with yourself.")
+        raise ChatError(gettext("You can't start a conversation with yourself."))
     key = _direct_key(user, other)
     try:
         return Room.objects.get(direct_key=key)
@@ -53,7 +54,7 @@ def existing_direct_room(user: AbstractBaseUser, other: AbstractBaseUser) -> Roo
 def start_direct(user: AbstractBaseUser, other: AbstractBaseUser, body: str, client_id: uuid.UUID) -> Room:
     """The first message to someone starts the conversation (a POST: looking at /dm/<name>/ starts nothing)."""
     if not other.is_active:
-        raise ChatError("This account is no longer active.")
+        raise ChatError(gettext("This account is no longer active."))
     clean_body(body)  # refused before the conversation exists, so a bad first message leaves nothing behind
     with transaction.atomic():
         room = direct_room(user, other)

@@ -10,7 +10,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.db.models.functions import Greatest
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext, pgettext
 
 import realtime
 
@@ -36,23 +37,36 @@ def parse_client_id(value: object) -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
     except ValueError:
-        raise ChatError("This message could not be sent (bad client id); reload the page.") from None
+        raise ChatError(gettext("This message could not be sent (bad client id); reload the page.")) from None
 
 
 def clean_text(text: str, *, name: str, limit: int, empty: str) -> str:
-    """Text a person wrote (a message, a report's reason), stripped, or a refusal they can act on."""
+    """Text a person wrote (a message, a report's reason), stripped, or a refusal they can act on. `name` and
+    `empty` come translated; numbers are written the reader's way ("4,001" in English, "4001" in Chinese)."""
     text = text.strip()
     if not text:
         raise ChatError(empty)
     if "\x00" in text:
-        raise ChatError(f"{name} contains a character that cannot be sent (NUL).")
+        raise ChatError(gettext("%(name)s contains a character that cannot be sent (NUL).") % {"name": name})
     if len(text) > limit:
-        raise ChatError(f"{name} is too long: {len(text):,} characters (the limit is {limit:,}).")
+        raise ChatError(
+            gettext("%(name)s is too long: %(length)s characters (the limit is %(limit)s).")
+            % {"name": name, "length": _number(len(text)), "limit": _number(limit)}
+        )
     return text
 
 
+def _number(n: int) -> str:
+    return formats.number_format(n, force_grouping=True)
+
+
 def clean_body(body: str) -> str:
-    return clean_text(body, name="Message", limit=Message.MAX_LENGTH, empty="Message is empty.")
+    return clean_text(
+        body,
+        name=pgettext("noun: what you write", "Message"),
+        limit=Message.MAX_LENGTH,
+        empty=gettext("Message is empty."),
+    )
 
 
 def post_message(user: AbstractBaseUser, room_id: int, body: str, client_id: uuid.UUID) -> PostResult:
@@ -72,7 +86,7 @@ def post_message(user: AbstractBaseUser, room_id: int, body: str, client_id: uui
         # same moment: the unique client id stores it once, and the replay gets that message.
         return PostResult(Message.objects.get(author=user, client_id=client_id), created=False)
     if stored is None:  # something changed in between (a lock, a mute): say what
-        raise access.send_refusal(user, room_id) or ChatError("That conversation does not exist.")
+        raise access.send_refusal(user, room_id) or ChatError(gettext("That conversation does not exist."))
     message_id, seq, kind, was_member = stored
     message = Message(
         pk=message_id, room_id=room_id, author=user, seq=seq, changed_seq=seq, body=body, client_id=client_id,
@@ -113,11 +127,11 @@ def _own_message(user: AbstractBaseUser, message_id: object, *, moderator_may: b
     try:
         message = messages.get(pk=int(message_id), deleted_at__isnull=True)
     except (Message.DoesNotExist, TypeError, ValueError):
-        raise ChatError("That message no longer exists.") from None
+        raise ChatError(gettext("That message no longer exists.")) from None
     if access.readable_room(user, message.room_id) is None:
-        raise ChatError("That message no longer exists.")
+        raise ChatError(gettext("That message no longer exists."))
     if message.author_id != user.pk and not (moderator_may and access.is_moderator(user)):
-        raise ChatError("You can only change your own messages.")
+        raise ChatError(gettext("You can only change your own messages."))
     return message
 
 
@@ -142,7 +156,7 @@ def delete_message(user: AbstractBaseUser, message_id: object) -> Message:
     message = _own_message(user, message_id, moderator_may=True)
     doomed = Message.objects.filter(pk=message.pk)
     if message.author_id == user.pk and message.room.is_archived:  # the record, closed (moderators still remove)
-        raise ChatError(access.ARCHIVED)
+        raise ChatError(str(access.ARCHIVED))
     with transaction.atomic():
         removed = delete_messages(doomed, by=user)
         if message.author_id != user.pk:  # a moderator's removal: moderation logs it and resolves its reports

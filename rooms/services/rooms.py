@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
 import realtime
 
@@ -29,13 +30,17 @@ def clean_room_name(name: str) -> tuple[str, str]:
     """A new room's name, tidied, and its address (slug); or why it cannot be."""
     name = " ".join(name.split())
     if not name:
-        raise ChatError("A room needs a name.")
+        raise ChatError(gettext("A room needs a name."))
     slug = slugify(name, allow_unicode=True)
     if not slug:
-        raise ChatError("A room name needs at least one letter or digit.")
+        raise ChatError(gettext("A room name needs at least one letter or digit."))
     if Room.objects.filter(slug=slug).exists():
-        raise ChatError(f"A room called “{name}” already exists.")
+        raise ChatError(_taken(name))
     return name, slug
+
+
+def _taken(name: str) -> str:
+    return gettext("A room called “%(name)s” already exists.") % {"name": name}
 
 
 def create_room(user: AbstractBaseUser, name: str, description: str = "") -> Room:
@@ -46,7 +51,7 @@ def create_room(user: AbstractBaseUser, name: str, description: str = "") -> Roo
             join(user, room)
     except IntegrityError:
         # Lost a race with someone creating the same name.
-        raise ChatError(f"A room called “{name}” already exists.") from None
+        raise ChatError(_taken(name)) from None
     return room
 
 

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from rooms import services
 from rooms.models import Room
@@ -26,11 +27,11 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, force: bool = False, **options) -> None:
         if not settings.DEBUG:
-            raise CommandError("Demo data has a known admin password: only for development (DEBUG on).")
+            raise CommandError(gettext("Demo data has a known admin password: only for development (DEBUG on)."))
         User = get_user_model()
         others = User.objects.exclude(username__in=DEMO_USERS)
         if others.exists() and not force:
-            raise CommandError("This database has real accounts; demo data is for an empty one (use --force).")
+            raise CommandError(gettext("This database has real accounts; demo data is for an empty one (use --force)."))
         people = {}
         for name, role in DEMO_USERS.items():
             user, created = User.objects.get_or_create(
@@ -51,4 +52,5 @@ class Command(BaseCommand):
             for author, text in [("alice", "Welcome to Roomcast!"), ("bob", "Hi alice 👋")]:
                 services.join(people[author], general)
                 services.post_message(people[author], general.pk, text, uuid.uuid4())
-        self.stdout.write(self.style.SUCCESS(f"Demo ready: log in as alice, bob, mod or admin with {DEMO_PASSWORD!r}."))
+        ready = gettext("Demo ready: log in as alice, bob, mod or admin with %(password)s.")
+        self.stdout.write(self.style.SUCCESS(ready % {"password": repr(DEMO_PASSWORD)}))

@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.cluster import Page, RedisServer, Workers, server_env, settle, tally  # noqa: E402
+from tests.support.production import Page, RedisServer, Workers, server_env, settle, tally  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from bench.cluster import RedisServer
+from tests.support.production import RedisServer
 from rooms import services
 
 from .conftest import _make_user, in_thread, instrument, live_daphne, login

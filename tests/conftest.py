@@ -2,18 +2,8 @@ import threading
 
 import pytest
 
-from .helpers import make_user
-from .support.servers import embedded_server, uvicorn_server  # noqa: F401 (fixtures for every test module)
-
-
-@pytest.fixture
-def alice():
-    return make_user("alice")
-
-
-@pytest.fixture
-def bob():
-    return make_user("bob")
+from .support.people import alice, bob, people  # noqa: F401 (fixtures for every test module)
+from .support.servers import embedded_server, uvicorn_server  # noqa: F401
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -12,8 +12,9 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from bench.cluster import ARTICLE, BODY  # a page's reading of message frames, shared with the soak's clients
 from chatsite.asgi import application
+
+from .support.production import ARTICLE, BODY  # a page's reading of message frames, shared with the soak's clients
 
 ORIGIN = (b"origin", b"http://127.0.0.1")
 User = get_user_model()

@@ -28,12 +28,6 @@ from .helpers import closed_with, drain, frames_until, make_user, open_socket, s
 from .support.servers import sign_in, stalled_socket
 
 
-@pytest.fixture
-def people(transactional_db):
-    alice, bob = make_user("alice"), make_user("bob")
-    return {"alice": alice, "bob": bob, "general": services.create_room(alice, "General")}
-
-
 def plant(author, room: Room, count: int, body: str) -> None:
     for n in range(count):
         services.post_message(author, room.pk, f"{n} {body}", uuid.uuid4())

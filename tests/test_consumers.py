@@ -16,25 +16,16 @@ from .helpers import closed_with, drain, frames_until, make_user, never_sees, op
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True), pytest.mark.redis]
 
 
-@pytest.fixture
-def people(transactional_db):
-    alice, bob, carol = (make_user(n) for n in ("alice", "bob", "carol"))
-    general = services.create_room(alice, "General")
-    other = services.create_room(carol, "Elsewhere")
-    dm = services.direct_room(alice, bob)
-    return {"alice": alice, "bob": bob, "carol": carol, "general": general, "other": other, "dm": dm}
-
-
 async def close_all(*comms) -> None:
     for comm in comms:
         await comm.disconnect()
 
 
 async def test_room_broadcast_reaches_every_member_and_no_one_outside(people):
-    general, other = people["general"], people["other"]
+    general, other = people["general"], people["elsewhere"]
     alice, ok_a = await open_socket(people["alice"], f"/ws/rooms/{general.pk}/")
     bob, ok_b = await open_socket(people["bob"], f"/ws/rooms/{general.pk}/")
-    carol, ok_c = await open_socket(people["carol"], f"/ws/rooms/{other.pk}/")
+    carol, ok_c = await open_socket(people["mod"], f"/ws/rooms/{other.pk}/")  # in none of alice's rooms
     assert ok_a and ok_b and ok_c
 
     await alice.send_to(text_data=send_frame("hello <b>room</b>"))
@@ -206,7 +197,7 @@ async def test_admin_delete_removes_the_message_from_open_screens(people):
         await database_sync_to_async(services.post_message)(people["alice"], general.pk, "oops", uuid.uuid4())
     ).message
     bob, _ = await open_socket(people["bob"], f"/ws/rooms/{general.pk}/")
-    carol_elsewhere, _ = await open_socket(people["carol"], f"/ws/rooms/{people['other'].pk}/")
+    carol_elsewhere, _ = await open_socket(people["mod"], f"/ws/rooms/{people['elsewhere'].pk}/")
     admin = await database_sync_to_async(make_user)("admin", is_staff=True, is_superuser=True)
 
     def delete_in_admin():

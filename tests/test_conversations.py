@@ -6,7 +6,6 @@ import uuid
 
 import pytest
 from channels.db import database_sync_to_async
-from django.contrib.auth.models import Permission
 
 from realtime import presence
 from rooms import services
@@ -17,7 +16,6 @@ from .helpers import (
     closed_with,
     drain,
     frames_until,
-    make_user,
     never_sees,
     open_socket,
     open_socket_with_cookie,
@@ -28,23 +26,6 @@ from .helpers import (
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True), pytest.mark.redis]
 
 post = database_sync_to_async(services.post_message)
-
-
-@pytest.fixture
-def people(transactional_db):
-    alice, bob, carol = (make_user(n) for n in ("alice", "bob", "carol"))
-    general = services.create_room(alice, "General")
-    elsewhere = services.create_room(carol, "Elsewhere")
-    for person in (bob, carol):
-        services.join(person, general)
-    return {"alice": alice, "bob": bob, "carol": carol, "general": general, "elsewhere": elsewhere}
-
-
-def make_moderator():
-    """Staff with the one permission moderation on the page needs."""
-    mod = make_user("mod", is_staff=True)
-    mod.user_permissions.add(Permission.objects.get(codename="delete_message"))
-    return mod
 
 
 def action(name: str, **fields) -> str:
@@ -276,7 +257,7 @@ async def test_a_moderator_deletes_anyones_message_from_the_page(people):
     general = people["general"]
     message = (await post(people["bob"], general.pk, "spam", uuid.uuid4())).message
 
-    mod = await database_sync_to_async(make_moderator)()
+    mod = people["mod"]
     mod_tab, _ = await open_socket(mod, f"/ws/rooms/{general.pk}/")
     alice, _ = await open_socket(people["alice"], f"/ws/rooms/{general.pk}/")
     await mod_tab.send_to(text_data=action("delete", message_id=message.pk))
@@ -302,11 +283,11 @@ async def test_a_moderator_whose_right_is_revoked_cannot_delete_on_an_open_socke
     general = people["general"]
     first, second = [(await post(people["bob"], general.pk, t, uuid.uuid4())).message for t in ("a", "b")]
 
-    mod = await database_sync_to_async(make_moderator)()
+    mod = people["mod"]
     tab, _ = await open_socket(mod, f"/ws/rooms/{general.pk}/")
     await tab.send_to(text_data=action("delete", message_id=first.pk))
     await frames_until(tab, f'id="msg-{first.pk}" class="message deleted"')
-    await database_sync_to_async(lambda: mod.user_permissions.clear())()
+    await database_sync_to_async(lambda: mod.groups.clear())()  # out of the Moderators group
     await tab.send_to(text_data=action("delete", message_id=second.pk))
     assert "only change your own" in (await frames_until(tab, 'data-ok="0"'))[-1]
     assert (await database_sync_to_async(Message.objects.get)(pk=second.pk)).deleted_at is None

@@ -1,7 +1,7 @@
 """Two deployments on one Redis server stay apart: Redis pub/sub channels are global to the server (the database
 number in REDIS_URL does not separate them), so each deployment's default channel prefix is its own.
 
-Real uvicorn servers (the production command) with bench/cluster.py's page-like clients, as in
+Real uvicorn servers (the production command) with tests/support/production.py's page-like clients, as in
 tests/test_reliability.py."""
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from django.conf import settings
 
-from bench.cluster import Page, Workers, server_env, until
-
-from .support.cluster import database_url, people, running  # noqa: F401  (fixtures and helpers shared)
+from .support.cluster import database_url, running  # noqa: F401  (fixtures and helpers shared)
+from .support.production import Page, Workers, server_env, until
 
 ROOT = Path(__file__).resolve().parent.parent
 

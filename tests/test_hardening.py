@@ -37,13 +37,6 @@ NOT_YET = re.compile(
 SLOW_DOWN = re.compile(r"You&#x27;re sending messages too fast\. Wait (\d+) s, then send again; your message is")
 
 
-@pytest.fixture
-def people(transactional_db):
-    alice, bob = make_user("alice"), make_user("bob")
-    general = services.create_room(alice, "General")
-    return {"alice": alice, "bob": bob, "general": general}
-
-
 def stored_bodies() -> list[str]:
     return list(Message.objects.order_by("pk").values_list("body", flat=True))
 

@@ -16,15 +16,8 @@ from moderation import services as moderation
 from rooms import frames, services
 
 from .helpers import drain, frames_until, make_user, open_socket
-from .support.moderation import make_moderator
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.redis]
-
-
-@pytest.fixture
-def room(transactional_db):
-    alice = make_user("alice")
-    return services.create_room(alice, "General")
 
 
 def post(room, text: str) -> None:
@@ -50,7 +43,8 @@ def counting_renders(monkeypatch) -> list[str]:
     return rendered
 
 
-async def test_the_same_message_reaches_each_reader_in_their_own_language(room, monkeypatch):
+async def test_the_same_message_reaches_each_reader_in_their_own_language(people, monkeypatch):
+    room = people["general"]
     english, chinese, unknown = await readers(room, ["en", "zh-hans", "xx"])
     rendered = counting_renders(monkeypatch)
     await database_sync_to_async(post)(room, "hello")
@@ -65,7 +59,8 @@ async def test_the_same_message_reaches_each_reader_in_their_own_language(room, 
         await comm.disconnect()
 
 
-async def test_readers_of_one_language_cost_one_rendering(room, monkeypatch):
+async def test_readers_of_one_language_cost_one_rendering(people, monkeypatch):
+    room = people["general"]
     sockets = await readers(room, ["zh-hans"] * 4)
     rendered = counting_renders(monkeypatch)
     await database_sync_to_async(post)(room, "hello")
@@ -76,9 +71,8 @@ async def test_readers_of_one_language_cost_one_rendering(room, monkeypatch):
         await comm.disconnect()
 
 
-async def test_a_refusal_comes_in_the_page_language_and_time_zone(room):
-    reader = await database_sync_to_async(make_user)("reader")
-    mod = await database_sync_to_async(make_moderator)()
+async def test_a_refusal_comes_in_the_page_language_and_time_zone(people):
+    room, reader, mod = people["general"], people["bob"], people["mod"]
     until = timezone.now() + dt.timedelta(hours=1)
     await database_sync_to_async(moderation.mute)(mod, room, reader, until)
     comm, _ = await open_socket(reader, f"/ws/rooms/{room.pk}/?lang=zh-hans&tz=Asia/Shanghai")

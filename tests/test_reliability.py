@@ -1,5 +1,6 @@
 """The production setup under faults: several uvicorn workers on one Redis and PostgreSQL, a Redis restart,
-a worker killed mid-conversation. Clients are bench/cluster.py's pages, which do what the browser page does."""
+a worker killed mid-conversation. Clients are tests/support/production.py's pages, which do what the browser
+page does."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ import pytest
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from bench.cluster import server_env, settle, tally, until
 from rooms.models import Message, Room
 
-from .support.cluster import database_url, page, people, private_redis, running, serving  # noqa: F401 (fixtures too)
+from .support.cluster import database_url, page, private_redis, running, serving  # noqa: F401 (fixtures too)
+from .support.production import server_env, settle, tally, until
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True), pytest.mark.redis]
 

@@ -1,5 +1,5 @@
 """Real uvicorn workers on the test database for the reliability tests: their database URL, a Redis of
-their own, people with sessions, page-like clients running."""
+their own, page-like clients running (the people are tests/support/people.py's)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,9 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from django.db import connection
 
-from bench.cluster import Page, RedisServer, Workers
-from rooms import services
 from rooms.models import Room
 
-from ..helpers import make_user, session_cookie
+from .production import Page, RedisServer, Workers
 
 CI = os.environ.get("CI", "").lower() == "true"
 
@@ -44,22 +42,6 @@ def private_redis() -> Iterator[RedisServer]:
     server = RedisServer()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def people(transactional_db):
-    alice, bob, carol = (make_user(n) for n in ("alice", "bob", "carol"))
-    general = services.create_room(alice, "General")
-    for user in (bob, carol):
-        services.join(user, general)
-    return {
-        "alice": alice,
-        "bob": bob,
-        "carol": carol,
-        "general": general,
-        "dm": services.direct_room(alice, bob),
-        "cookies": {u.username: f"sessionid={session_cookie(u)}" for u in (alice, bob, carol)},
-    }
 
 
 @contextmanager

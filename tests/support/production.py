@@ -23,7 +23,7 @@ from pathlib import Path
 
 import websockets
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RECONNECT_CODES = {1006, 1011, 1012, 1013, 4012, 4013}  # the page reconnects on these; other 4xxx are final
 GAP_WAIT = 1.5  # seconds the page waits for a missing change before asking for it (static/js/timeline.js)
 ACK_WAIT = 10.0  # seconds without an acknowledgement before the page replaces its connection

@@ -1,6 +1,7 @@
 """Roomcast for a reader of Simplified Chinese: a zh-CN Chromium in Shanghai time sees sign-in, the room list,
 a room and Django admin in Chinese, its time zone reaches the account by itself, and the language menu switches
-to English for good."""
+to English for good; a message pushed live reaches a Chinese and an English reader each in their own language
+and time zone."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import re
 import uuid
 from datetime import UTC, datetime
 from functools import partial
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 
 from .conftest import admin_login, in_thread, instrument, submit_login
+from .support import messages, send, wait_for_socket
 
 CHINESE_BROWSER = {"locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
 
@@ -75,3 +78,40 @@ def test_django_admin_in_chinese(new_context, make_user):
     expect(page.get_by_role("heading", name="站点管理")).to_be_visible()
     page.get_by_role("link", name="用户", exact=True).first.click()
     expect(page.get_by_role("heading", name="选择 用户 来修改")).to_be_visible()
+
+
+def test_one_message_reaches_an_english_and_a_chinese_reader_each_in_their_language_and_zone(new_context, make_user):
+    """bob (English, New York) writes; alice (Chinese, Shanghai) has the room open: the message is pushed to
+    both live, rendered once per language, and each page shows its reader's words and time."""
+    from rooms import services
+    from rooms.models import Message
+
+    alice, bob = make_user("alice"), make_user("bob")
+    room = in_thread(services.create_room, alice, "General")
+    in_thread(services.join, bob, room)
+
+    pages = {}
+    for name, browser in (("alice", CHINESE_BROWSER), ("bob", {"locale": "en-US", "timezone_id": "America/New_York"})):
+        context = new_context(**browser)
+        instrument(context)
+        page = context.new_page()
+        page.goto("/accounts/login/")
+        with page.expect_response(lambda r: r.url.endswith("/accounts/preferences/time-zone/")):
+            submit_login(page, name)  # the first page tells the account its zone
+        page.goto("/rooms/general/")
+        wait_for_socket(page)
+        pages[name] = page
+
+    send(pages["bob"], "good morning")
+    expect(messages(pages["bob"]).filter(has_text="good morning")).to_have_count(1)  # stored
+    message = in_thread(lambda: Message.objects.get(body="good morning"))
+    for name, zone, link, report in (
+        ("alice", "Asia/Shanghai", "这条消息的链接", "举报"),
+        ("bob", "America/New_York", "Link to this message", "Report"),
+    ):
+        article = pages[name].locator(f"#msg-{message.pk}")
+        expect(article).to_contain_text("good morning")
+        expect(article.locator(".permalink")).to_have_attribute("title", link)
+        expect(article.locator("button.report")).to_have_text(report)
+        expect(article.locator("time")).to_have_text(f"{message.created_at.astimezone(ZoneInfo(zone)):%H:%M}")
+    expect(pages["alice"].locator("html")).to_have_attribute("lang", "zh-hans")

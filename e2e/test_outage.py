@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.production import RedisServer
 from rooms import services
+from tests.support.production import RedisServer
 
 from .conftest import _make_user, in_thread, instrument, live_daphne, login
 from .support import assert_not_reloaded, mark_page, messages, send, wait_for_socket

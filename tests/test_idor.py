@@ -160,6 +160,20 @@ def probe_permalink(w: World) -> None:
     assert w.as_alice.get("/m/999999/").status_code == 404
 
 
+def probe_person_card(w: World) -> None:
+    assert to_login(w.anonymous.get("/people/alice/card/"))
+    card = w.as_carol.get("/people/alice/card/")  # what everyone signed in sees of her (as People lists her)
+    assert card.status_code == 200 and shows_nothing_of_the_dm(card, w)
+    assert w.as_carol.get("/people/no-such-person/card/").status_code == 404
+
+
+def probe_media(w: World) -> None:
+    # Uploaded pictures, served in development: only files under MEDIA_ROOT, under their random names.
+    assert w.anonymous.get("/media/avatars/no-such-picture.webp").status_code == 404
+    assert w.as_carol.get("/media/../chatsite/settings.py").status_code in {400, 404}
+    assert w.as_carol.get("/media/%2e%2e/db.sqlite3").status_code in {400, 404}
+
+
 SITE: dict[str, Callable[[World], None]] = {
     "rooms:index": probe_index,
     "rooms:people": probe_people,
@@ -168,6 +182,8 @@ SITE: dict[str, Callable[[World], None]] = {
     "rooms:direct": probe_direct,
     "rooms:join": probe_join,
     "rooms:permalink": probe_permalink,
+    "person_card": probe_person_card,
+    "media": probe_media,
 }
 # allauth's pages hold nothing of anyone else: the signed-out ones are public by design (their links carry a
 # key that is checked), the rest want a login and show only the person's own account.
@@ -202,6 +218,7 @@ OWN_ACCOUNT = {
     "mfa_generate_recovery_codes",
     "mfa_download_recovery_codes",
     "mfa_reauthenticate",
+    "account_settings",
     "account_preferences",
     "account_detected_time_zone",
 }
@@ -383,3 +400,20 @@ async def test_frames_about_a_conversation_she_cannot_see_change_nothing(world, 
             else:
                 assert after["counts"] == before["counts"], action
     await carol.disconnect()
+
+
+def test_the_services_refuse_a_conversation_she_cannot_see_whoever_calls_them(world):
+    """Behind the socket's own check (its page's room, at connect), each service asks again: a caller that
+    named the conversation directly still gets nothing of it."""
+    refused = {
+        "catch-up": lambda: services.catch_up_frame(world.carol, world.dm.pk, 0),
+        "send": lambda: services.post_message(world.carol, world.dm.pk, "carol was here", uuid.uuid4()),
+        "edit": lambda: services.edit_message(world.carol, world.secret.pk, "carol was here"),
+        "delete": lambda: services.delete_message(world.carol, world.secret.pk),
+    }
+    for name, call in refused.items():
+        with pytest.raises(services.ChatError):
+            call()
+            pytest.fail(name)
+    assert not Message.objects.filter(author=world.carol).exists()
+    assert Message.objects.get(pk=world.secret.pk).body == SECRET

@@ -27,7 +27,7 @@ def catch_up_frame(user: AbstractBaseUser, room_id: int, after: int) -> str:
     # count its way up: the frame says it is complete up to the room's last change (read before the query).
     changes = list(
         room.messages.filter(changed_seq__gt=after)
-        .select_related("author")
+        .select_related("author__profile")
         .order_by("changed_seq")[: CATCH_UP_LIMIT + 1]
     )
     # Too much to replay is found before rendering (the cost), and the rendered frame measured (the ceiling).

@@ -33,7 +33,7 @@ def unread_counts(user: AbstractBaseUser) -> dict[int, int]:
 def sidebar(user: AbstractBaseUser) -> dict[str, list]:
     """The rooms the user is in and their direct conversations, each DM labelled with the other person."""
     # Members are needed only to name a DM's other person; an open room's thousand members stay unloaded.
-    dm_members = Membership.objects.filter(room__kind=Room.Kind.DIRECT).select_related("user")
+    dm_members = Membership.objects.filter(room__kind=Room.Kind.DIRECT).select_related("user__profile")
     rooms = list(
         Room.objects.filter(memberships__user=user)
         .prefetch_related(Prefetch("memberships", queryset=dm_members))

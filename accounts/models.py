@@ -1,5 +1,7 @@
-"""A person's own settings for how Roomcast looks to them. Made on first change: until then every setting is
-blank, meaning "follow the browser" (language) or "not known yet" (time zone: the browser tells it)."""
+"""A person's profile (how others see them: a display name and a picture) and their own settings for how
+Roomcast looks to them. Made on first change: until then every setting is blank, meaning "the username",
+"initials", "follow the browser" (language), "not known yet" (time zone: the browser tells it) or "follow the
+system" (theme)."""
 
 from __future__ import annotations
 
@@ -8,8 +10,11 @@ from functools import cache
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from . import avatars
 
 
 def language_choices() -> list[tuple[str, str]]:
@@ -27,10 +32,38 @@ def time_zone_choices() -> list[tuple[str, str]]:
     return [(name, name.replace("_", " ")) for name in time_zones()]
 
 
+# Characters that change how the text around a name reads: line breaks and other controls, and the
+# bidirectional overrides and isolates, which can show "evil" as "live" or reverse the words after it.
+_HIDDEN = frozenset(
+    chr(c) for c in [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+)
+
+
+def validate_display_name(value: str) -> None:
+    if any(char in _HIDDEN for char in value):
+        raise ValidationError(
+            _("A display name cannot contain line breaks or invisible control characters."), code="hidden_characters"
+        )
+
+
+class Theme(models.TextChoices):
+    SYSTEM = "", _("Follow the system")
+    LIGHT = "light", _("Light")
+    DARK = "dark", _("Dark")
+
+
 class Profile(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile", verbose_name=_("user")
     )
+    display_name = models.CharField(
+        _("display name"),
+        max_length=50,
+        blank=True,
+        validators=[validate_display_name],
+        help_text=_("Shown instead of your username where people are named. Your username stays on your card."),
+    )
+    avatar = models.ImageField(_("profile picture"), upload_to=avatars.upload_to, blank=True)
     language = models.CharField(
         _("language"),
         max_length=16,
@@ -44,6 +77,7 @@ class Profile(models.Model):
         choices=time_zone_choices,  # what the browser reports is checked against zoneinfo's names
         help_text=_("Times and dates are shown in this zone."),
     )
+    theme = models.CharField(_("theme"), max_length=8, blank=True, choices=Theme)
 
     class Meta:
         verbose_name = _("profile")

@@ -1,6 +1,7 @@
 """Open sockets follow the account: deactivating or deleting it, logging out (or ending a session from the
 sessions page) or changing the password takes effect on them at once. And the account's address hears of a
-new one added to it (allauth tells of removals, primary and password changes itself)."""
+new one added to it (allauth tells of removals, primary and password changes itself). A deleted account's
+picture goes with it."""
 
 import logging
 
@@ -15,6 +16,8 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 import realtime
+
+from .models import Profile
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,13 @@ def close_sockets_after_account_change(sender, instance, created: bool, **kwargs
 def close_sockets_of_deleted_user(sender, instance, **kwargs) -> None:
     group = realtime.user_group(instance.pk)
     transaction.on_commit(lambda: _close(group, realtime.CLOSE_FORBIDDEN))
+
+
+@receiver(post_delete, sender=Profile)
+def delete_the_picture_of_a_deleted_profile(sender, instance: Profile, **kwargs) -> None:
+    if name := instance.avatar.name:
+        storage = instance.avatar.storage
+        transaction.on_commit(lambda: storage.delete(name))
 
 
 @receiver(user_logged_out)

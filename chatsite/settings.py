@@ -267,6 +267,13 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
+# Uploaded files: profile pictures (accounts/avatars.py), re-encoded by us and stored under random names.
+# Django serves them while DEBUG is on (the development setup, decided when the settings load: tests turn
+# DEBUG off later); in production the proxy serves MEDIA_ROOT at MEDIA_URL, as it serves staticfiles/.
+MEDIA_ROOT = BASE_DIR / "media"
+MEDIA_URL = "/media/"
+SERVE_MEDIA = DEBUG
+
 # Content Security Policy (Django's middleware), in development too, so a violation shows there first: only
 # this site's scripts (the <script> tags carry the response's nonce), styles, images and sockets ('self'
 # covers ws:/wss: to the same host under CSP3), no plugins, no <base>, never framed.

@@ -170,9 +170,9 @@ def test_times_are_shown_in_the_readers_zone_and_no_zone_leaks_to_the_next_perso
 # ---- the preferences page ----------------------------------------------------------------------------------
 
 
-def test_the_security_page_links_to_the_preferences(alice):
+def test_the_security_page_links_to_the_settings(alice):
     page = signed_in(alice).get("/accounts/security/").content.decode()
-    assert '<a href="/accounts/preferences/">Language and time zone</a>' in page
+    assert '<a href="/accounts/settings/">Settings</a>' in page
 
 
 def test_preferences_are_saved_and_the_page_says_so_in_the_new_language(alice):

@@ -1,12 +1,12 @@
 """Open sockets follow the account: deactivating or deleting it, logging out (or ending a session from the
 sessions page) or changing the password takes effect on them at once. And the account's address hears of a
 new one added to it (allauth tells of removals, primary and password changes itself). A deleted account's
-picture goes with it."""
+picture goes with it. Someone who signs up joins the default rooms."""
 
 import logging
 
 from allauth.account.adapter import get_adapter
-from allauth.account.signals import email_added
+from allauth.account.signals import email_added, user_signed_up
 from allauth.mfa.signals import authenticator_added
 from allauth.usersessions.models import UserSession
 from django.conf import settings
@@ -16,6 +16,7 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 import realtime
+from rooms import services as chat
 
 from .models import Profile
 
@@ -94,3 +95,8 @@ def end_other_sessions_on_enrolment(sender, request, user, authenticator, **kwar
     for session in UserSession.objects.purge_and_list(user):
         if session.session_key != current:
             session.end()
+
+
+@receiver(user_signed_up)
+def join_the_default_rooms(sender, request, user, **kwargs) -> None:
+    chat.welcome(user)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from playwright.sync_api import Page
 
+MENU = "Message actions"  # the "⋯" button's label on every message
+
 
 def wait_for_socket(page: Page) -> None:
     """Wait until the page's websocket is open (counted by the init script in conftest.instrument), so
@@ -32,3 +34,11 @@ def mark_page(page: Page) -> None:
 
 def assert_not_reloaded(page: Page) -> None:
     assert page.evaluate("window.__noReload === true"), "the page was reloaded or navigated away"
+
+
+def message_action(page: Page, article, name: str) -> None:
+    """Choose an action from a message's "⋯" menu, as a person does: hover (or focus) the message, open the
+    menu, pick the item."""
+    article.hover()
+    article.get_by_role("button", name=MENU).click()
+    article.get_by_role("menuitem", name=name).click()

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, WebSocketRoute, expect
 
 from .conftest import in_thread
-from .support import messages, send, wait_for_socket
+from .support import MENU, message_action, messages, send, wait_for_socket
 
 User = get_user_model()
 
@@ -72,8 +72,7 @@ class Cable:
 def edit(page: Page, message_id: int, text: str) -> None:
     """Edit one's own message the way a person does: hover, Edit, type, Enter."""
     message = page.locator(f"#msg-{message_id}")
-    message.hover()
-    message.get_by_role("button", name="Edit").click()
+    message_action(page, message, "Edit")
     message.locator("form.edit textarea").fill(text)
     message.locator("form.edit textarea").press("Enter")
     expect(page.locator(f"#msg-{message_id}")).to_contain_text("(edited)")
@@ -82,8 +81,7 @@ def edit(page: Page, message_id: int, text: str) -> None:
 def delete(page: Page, message_id: int) -> None:
     page.once("dialog", lambda dialog: dialog.accept())
     message = page.locator(f"#msg-{message_id}")
-    message.hover()
-    message.get_by_role("button", name="Delete").click()
+    message_action(page, message, "Delete")
     expect(page.locator(f"#msg-{message_id}")).to_have_count(0)
 
 
@@ -205,7 +203,9 @@ def test_unread_presence_typing_edit_and_delete_between_two_people(logged_in):
     # bob cannot edit alice's message: the button is not there for him.
     theirs = bob.locator(".messages article.message", has_text="second unread")
     theirs.hover()
-    expect(theirs.get_by_role("button", name="Edit")).to_be_hidden()
+    theirs.get_by_role("button", name=MENU).click()
+    expect(theirs.get_by_role("menuitem", name="Report")).to_be_visible()
+    expect(theirs.get_by_role("menuitem", name="Edit")).to_be_hidden()
 
     # Closing alice's page takes her off bob's online list within seconds.
     alice.close()
@@ -296,7 +296,7 @@ def test_an_edit_that_is_refused_says_why_in_its_own_form_and_keeps_the_text(new
     send(alice, "original words")
     mine = messages(alice).filter(has_text="original words")
     mine.hover()
-    mine.get_by_role("button", name="Edit").click()
+    message_action(mine.page, mine, "Edit")
     box = mine.locator("form.edit textarea")
     box.fill("   ")
     box.press("Enter")  # blank: the server refuses it

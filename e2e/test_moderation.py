@@ -13,7 +13,7 @@ from moderation import services as moderation
 from rooms import access, services
 
 from .conftest import PASSWORD, _make_user, admin_login, in_thread
-from .support import assert_not_reloaded, mark_page, messages, wait_for_socket
+from .support import assert_not_reloaded, mark_page, message_action, messages, wait_for_socket
 
 User = get_user_model()
 group_migration = importlib.import_module("moderation.migrations.0002_moderators_group")
@@ -53,8 +53,7 @@ def test_a_reported_message_is_removed_from_the_report_queue_and_vanishes_live(l
 
     # bob reports alice's message from its actions.
     article = bob.locator(f"#msg-{spam.pk}")
-    article.hover()
-    article.get_by_role("button", name="Report").click()
+    message_action(bob, article, "Report")
     article.get_by_label("Why are you reporting this message?").fill("Spam")
     article.locator("form.report").get_by_role("button", name="Report").click()
     expect(article.locator(".report-note")).to_have_text(str(moderation.THANKS))

@@ -76,8 +76,11 @@ class ArchivedFilter(OpenFilter):
 
 @admin.register(Room)
 class RoomAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "kind", "slug", "members", "locked", "archived", "last_seq", "created_by", "created_at"]
-    list_filter = ["kind", "locked", ArchivedFilter, "created_at"]
+    list_display = [
+        "__str__", "kind", "slug", "members", "locked", "archived", "is_default", "last_seq", "created_by",
+        "created_at",
+    ]  # fmt: skip
+    list_filter = ["kind", "locked", ArchivedFilter, "is_default", "created_at"]
     search_fields = ["name", "slug", "description", "memberships__user__username"]
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["direct_key", "last_seq", "last_message_at", "created_at", "archived_at"]

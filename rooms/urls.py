@@ -11,4 +11,5 @@ urlpatterns = [
     path("dm/<str:username>/", views.direct, name="direct"),
     path("m/<int:message_id>/", views.permalink, name="permalink"),
     path("people/", views.people, name="people"),
+    path("switch/", views.switch, name="switch"),
 ]

@@ -4,6 +4,7 @@ from asgiref.sync import async_to_sync
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -103,6 +104,8 @@ def _conversation(request: HttpRequest, room: Room, **context) -> HttpResponse:
     divider_seq = next(
         (m.seq for m in history if m.seq > membership.last_read_seq and m.author_id != request.user.pk), None
     )
+    people, member_count = services.members(room)
+    online_ids = async_to_sync(presence.online_users)([p.pk for p in people])
     context |= {
         "room": room,
         "member": membership.pk is not None,
@@ -112,6 +115,9 @@ def _conversation(request: HttpRequest, room: Room, **context) -> HttpResponse:
         "divider_seq": divider_seq,
         "cursor": cursor,
         "online": async_to_sync(presence.online_in_room)(room.pk),
+        # Who is online at all (any page open), apart from who has this room open (`online`).
+        "members": [{"person": p, "online": p.pk in online_ids} for p in people],
+        "member_count": member_count,
         # The composer's first client id; the page makes a fresh one after every send.
         "client_id": uuid.uuid4(),
         "max_length": Message.MAX_LENGTH,
@@ -158,3 +164,25 @@ def people(request: HttpRequest) -> HttpResponse:
     users = list(User.objects.filter(is_active=True).exclude(pk=request.user.pk).order_by("username"))
     online = async_to_sync(presence.online_users)([u.pk for u in users])
     return render(request, "rooms/people.html", {"people": users, "online_ids": online})
+
+
+SWITCH_RESULTS = 8  # rooms, and as many people, the quick switcher lists for what was typed
+
+
+@login_required
+def switch(request: HttpRequest) -> HttpResponse:
+    """The quick switcher's list (Ctrl/Cmd+K): rooms whose name and people whose name contain what was typed;
+    with nothing typed, the person's own rooms. An htmx fragment; without JS, the same list as a page."""
+    query = " ".join(request.GET.get("q", "").split())[:ROOM_SEARCH_MAX]
+    rooms = services.room_list(query)[:SWITCH_RESULTS] if query else []
+    found = (
+        User.objects.filter(is_active=True)
+        .filter(Q(username__icontains=query) | Q(profile__display_name__icontains=query))
+        .exclude(pk=request.user.pk)
+        .select_related("profile")
+        .order_by("username")[:SWITCH_RESULTS]
+        if query
+        else []
+    )
+    template = "rooms/switcher.html#results" if request.htmx else "rooms/switcher.html"
+    return render(request, template, {"query": query, "rooms": rooms, "found": found})

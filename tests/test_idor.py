@@ -115,6 +115,12 @@ def probe_people(w: World) -> None:
     assert shows_nothing_of_the_dm(w.as_carol.get("/people/"), w)
 
 
+def probe_switch(w: World) -> None:
+    assert to_login(w.anonymous.get("/switch/", {"q": "a"}))
+    for query in ("a", "b", "secret", str(w.dm.pk)):  # the quick switcher names rooms and people, never a DM's text
+        assert shows_nothing_of_the_dm(w.as_carol.get("/switch/", {"q": query}, headers={"HX-Request": "true"}), w)
+
+
 def probe_room(w: World) -> None:
     assert to_login(w.anonymous.get("/rooms/general/"))
     assert w.as_carol.get("/rooms/general/").status_code == 200  # open rooms are open to everyone signed in
@@ -177,6 +183,7 @@ def probe_media(w: World) -> None:
 SITE: dict[str, Callable[[World], None]] = {
     "rooms:index": probe_index,
     "rooms:people": probe_people,
+    "rooms:switch": probe_switch,
     "rooms:room": probe_room,
     "rooms:history": probe_history,
     "rooms:direct": probe_direct,

@@ -49,6 +49,10 @@ class Room(models.Model):
     # A moderator archived the room: read-only for everyone, moderators included, and out of the room list.
     # It is locked too, so whoever was shown the lock before sees it stay.
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True, editable=False)
+    # Set in admin: where new people start, instead of an empty sidebar (open rooms only).
+    is_default = models.BooleanField(
+        _("default room"), default=False, help_text=_("People who sign up join it and start there.")
+    )
 
     objects = RoomQuerySet.as_manager()
 

@@ -20,12 +20,12 @@ from .messages import (
     post_message,
 )
 from .read_state import mark_read, sidebar, unread_counts, unread_frame
-from .rooms import clean_room_name, create_room, join, room_list, visit
+from .rooms import clean_room_name, create_room, default_rooms, join, members, room_list, visit, welcome
 
 __all__ = [
     "CATCH_UP_LIMIT", "CATCH_UP_MAX_BYTES", "PAGE_SIZE", "ChatError", "PostResult", "already_stored", "around",
-    "catch_up_frame", "clean_body", "clean_room_name", "clean_text", "create_room", "delete_message",
+    "catch_up_frame", "clean_body", "clean_room_name", "clean_text", "create_room", "default_rooms", "delete_message",
     "delete_messages", "direct_room", "dm_partner_ids", "edit_message", "existing_direct_room", "history",
-    "join", "mark_read", "newer", "other_member", "parse_client_id", "parse_number", "post_message", "room_list",
-    "sidebar", "start_direct", "unread_counts", "unread_frame", "visit",
+    "join", "mark_read", "members", "newer", "other_member", "parse_client_id", "parse_number", "post_message",
+    "room_list", "sidebar", "start_direct", "unread_counts", "unread_frame", "visit", "welcome",
 ]  # fmt: skip

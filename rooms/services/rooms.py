@@ -15,6 +15,8 @@ from .. import frames
 from ..errors import ChatError
 from ..models import Membership, Room
 
+MEMBERS_SHOWN = 100  # a room page lists this many of its people; the count says how many more there are
+
 
 def room_list(search: str = "") -> QuerySet[Room]:
     """Open rooms that are not archived, by name, each with its member count, optionally only those whose name
@@ -74,3 +76,21 @@ def join(user: AbstractBaseUser, room: Room) -> Membership:
         entry = frames.room_entry_frame(room)
         transaction.on_commit(lambda: realtime.subscribe(user.pk, room.pk, entry), robust=True)
     return membership
+
+
+def members(room: Room, limit: int = MEMBERS_SHOWN) -> tuple[list, int]:
+    """Up to `limit` of the room's people, by name, with their profiles, and how many there are in all."""
+    rows = room.memberships.select_related("user__profile").order_by("user__username")
+    shown = [m.user for m in rows[:limit]]
+    return shown, len(shown) if len(shown) < limit else rows.count()  # counted only when there are more
+
+
+def default_rooms() -> QuerySet[Room]:
+    """Where new people start (set in admin): open, not archived, by name."""
+    return Room.objects.listed().filter(is_default=True).order_by("name", "pk")
+
+
+def welcome(user: AbstractBaseUser) -> None:
+    """A new person joins the default rooms, so their sidebar starts with something in it."""
+    for room in default_rooms():
+        join(user, room)

@@ -20,16 +20,19 @@ function closable(form, input, close, enterSubmits) {
   });
 }
 
-function openEdit(article) {
+export function openEdit(article) {
   if (article.querySelector("form.edit")) return;
   const body = article.querySelector(".body");
   const form = clone("edit-form-template");
   const input = form.elements.body;
   input.value = body.innerText;
   const original = input.value;
+  // Focus goes back to the composer whichever way the edit ends, so the keyboard is never left nowhere.
+  const backToComposer = () => document.querySelector("#composer textarea")?.focus();
   const close = () => {
     form.remove();
     body.hidden = false;
+    backToComposer();
   };
   form.addEventListener("submit", (e) => {
     e.preventDefault();
@@ -40,6 +43,7 @@ function openEdit(article) {
     // The edited message replaces this one (form and all) when the server broadcasts it.
     form.dataset.request = `edit-${uuid4()}`;
     wsSend({ action: "edit", message_id: messageIdOf(article), body: input.value, client_id: form.dataset.request });
+    backToComposer();
   });
   closable(form, input, close, true);
   body.hidden = true;
@@ -64,8 +68,46 @@ function openReport(article) {
   input.focus();
 }
 
+// The "⋯" menu: opens on click (or Enter/Space), closes on a choice, Escape, or a click elsewhere; arrow keys
+// move between its items. One menu open at a time.
+function closeMenus(except = null) {
+  document.querySelectorAll(".message-menu.open").forEach((menu) => {
+    if (menu === except) return;
+    menu.classList.remove("open");
+    menu.querySelector(".menu-toggle").setAttribute("aria-expanded", "false");
+  });
+}
+
+function toggleMenu(menu) {
+  const open = !menu.classList.contains("open");
+  closeMenus(menu);
+  menu.classList.toggle("open", open);
+  menu.querySelector(".menu-toggle").setAttribute("aria-expanded", String(open));
+  if (open) visibleItems(menu)[0]?.focus();
+}
+
+const visibleItems = (menu) => [...menu.querySelectorAll("[role=menuitem]")].filter((b) => b.offsetParent !== null);
+
+function menuKeys(evt) {
+  const menu = evt.target.closest(".message-menu.open");
+  if (!menu) return;
+  const items = visibleItems(menu);
+  const at = items.indexOf(document.activeElement);
+  if (evt.key === "Escape") {
+    closeMenus();
+    menu.querySelector(".menu-toggle").focus();
+  } else if (evt.key === "ArrowDown" || evt.key === "ArrowUp") {
+    evt.preventDefault();
+    const step = evt.key === "ArrowDown" ? 1 : -1;
+    items[(at + step + items.length) % items.length]?.focus();
+  }
+}
+
 function clicked(evt) {
-  const button = evt.target.closest(".message .actions button, .message .flag button.report");
+  const toggle = evt.target.closest(".message .menu-toggle");
+  if (toggle) return toggleMenu(toggle.closest(".message-menu"));
+  const button = evt.target.closest(".message .menu [role=menuitem]");
+  closeMenus();
   if (!button) return;
   const article = button.closest(".message");
   if (button.classList.contains("delete")) {
@@ -97,5 +139,6 @@ function answered(evt) {
 
 export function start() {
   document.addEventListener("click", clicked);
+  document.addEventListener("keydown", menuKeys);
   document.addEventListener("htmx:oobBeforeSwap", answered);
 }

@@ -1,31 +1,29 @@
 // The message list: each change placed once, in seq order (the same frame may come live and again in a
 // catch-up), the cursor and the gaps it reveals, what differs per viewer (mine, local times), other
 // upserted lists (sidebar, typing), and messages held back until the page of history they belong to is in.
+import { arrange } from "./anatomy.js";
+import { dateAndTime, timeOfDay } from "./clock.js";
+import { newBelow } from "./layout.js";
 import { catchUp } from "./socket.js";
 import { box, currentRoom, me, within } from "./page.js";
 import { markRead, reading } from "./read.js";
 import { nearEnd, restorePlace, scrollToEnd } from "./scroll.js";
 import { bumpUnread } from "./sidebar.js";
 
-// Times in the reader's zone (the account's, else the browser's) and the page's language: pushed messages are
-// rendered once for everyone, in UTC.
-const locale = { lang: document.documentElement.lang, timeZone: document.body?.dataset.timeZone || undefined };
-const clock = new Intl.DateTimeFormat(locale.lang, { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: locale.timeZone });
-const full = new Intl.DateTimeFormat(locale.lang, { dateStyle: "medium", timeStyle: "short", timeZone: locale.timeZone });
-
 export function decorate(root) {
   within(root, `.message[data-author="${me()}"]`).forEach((m) => m.classList.add("mine"));
   within(root, "time[datetime]").forEach((t) => {
     const d = new Date(t.getAttribute("datetime"));
     if (!isNaN(d)) {
-      t.textContent = clock.format(d);
-      t.title = full.format(d);
+      t.textContent = timeOfDay(d);
+      t.title = dateAndTime(d);
     }
   });
   within(root, "[data-edited]").forEach((e) => {
     const d = new Date(e.dataset.edited);
-    if (!isNaN(d)) e.title = e.dataset.editedLabel.replace("{when}", full.format(d));
+    if (!isNaN(d)) e.title = e.dataset.editedLabel.replace("{when}", dateAndTime(d));
   });
+  if (root === document) arrange(box()); // the page as loaded: its groups and day dividers
 }
 
 // Every change in a room has the next number and reaches this page once. The cursor is the highest number
@@ -109,8 +107,10 @@ function placeFrame(evt) {
   // A catch-up is complete up to the room's last change: nothing below it is missing any more.
   const upto = Number(evt.detail.fragment.getAttribute?.("data-upto") || 0);
   if (upto) advance(target, 0, upto);
+  arrange(target);
   if (fromOthers && !reading()) bumpUnread(currentRoom());
   if (stickToEnd) scrollToEnd();
+  else if (fromOthers) newBelow();
   markRead();
 }
 
@@ -119,6 +119,7 @@ function settled() {
   const messages = box();
   if (messages) decorate(messages);
   if (messages) deferred.forEach((article, id) => deferred.delete(id) && placeMessage(messages, article));
+  arrange(messages);
   restorePlace();
   markRead();
 }

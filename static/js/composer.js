@@ -1,9 +1,13 @@
-// The composer: what a send carries (refused here when too long), a fresh client id for the next one,
-// typing notices (at most one every 3 s), and Enter to send (Shift+Enter for a new line).
-import { uuid4 } from "./page.js";
+// The composer: what a send carries (refused here when blank or too long), a fresh client id for the next one,
+// typing notices (at most one every 3 s), Enter to send (Shift+Enter for a new line), and closing it for good
+// when the socket is (signed out, banned, the conversation gone), its text left there to copy.
+import { saveText } from "./drafts.js";
+import { clone, uuid4 } from "./page.js";
 import { add } from "./pending.js";
 import { isConnected, wsSend } from "./socket.js";
 import { text } from "./strings.js";
+
+let closed = false;
 
 // Counted in characters as the server counts them (code points, after trimming).
 export function tooLong(body, limit) {
@@ -18,27 +22,29 @@ function showStatus(problem) {
   status.textContent = problem;
 }
 
-// The ws extension built the frame from the form's fields; decide whether it goes now.
+// The ws extension built the frame from the form's fields: pending.js sends it instead, in its turn (paced
+// and in order), so the extension never sends or queues a message itself.
 function configSend(evt) {
   const form = evt.target.closest("#composer");
   if (!form) return;
+  evt.preventDefault();
+  if (closed) return;
   const { body, client_id: clientId } = evt.detail.parameters;
-  // Too long never leaves the page (the server would refuse it, and past 1 MiB drop the socket): say so here.
-  const problem = tooLong(body, Number(form.dataset.maxLength));
+  // Blank or too long never leaves the page (the server would refuse it, and past 1 MiB drop the socket).
+  const problem = body.trim() ? tooLong(body, Number(form.dataset.maxLength)) : text("empty");
   if (problem) {
-    evt.preventDefault();
     showStatus(problem);
     return;
   }
-  if (add(clientId, body)) evt.preventDefault(); // behind a send that waits its turn: it waits too, in order
-  // The frame is already built from these values; the next send gets a new id.
+  add(clientId, body);
   form.elements.body.value = "";
   form.elements.client_id.value = uuid4();
+  saveText("");
 }
 
 let lastTyping = 0;
 function typed(evt) {
-  if (!evt.target.matches("#composer textarea") || !isConnected() || !evt.target.value.trim()) return;
+  if (!evt.target.matches("#composer textarea") || closed || !isConnected() || !evt.target.value.trim()) return;
   if (Date.now() - lastTyping > 3000) {
     lastTyping = Date.now();
     wsSend({ action: "typing" });
@@ -51,6 +57,23 @@ function keyDown(evt) {
     lastTyping = 0;
     evt.target.form.requestSubmit();
   }
+}
+
+// The socket was closed for good, for `reason` (a key of the page's strings): the composer says why and takes
+// no more, and keeps what it holds readable and selectable (read-only, not disabled) to copy.
+export function close(reason) {
+  const form = document.getElementById("composer");
+  if (closed || !form) return;
+  closed = true;
+  form.classList.add("closed");
+  const input = form.elements.body;
+  input.readOnly = true;
+  input.setAttribute("aria-describedby", "composer-closed");
+  form.querySelectorAll("button").forEach((button) => (button.disabled = true));
+  const notice = clone("composer-closed-template");
+  notice.id = "composer-closed";
+  notice.textContent = text(reason);
+  form.prepend(notice);
 }
 
 export function start() {

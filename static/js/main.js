@@ -1,10 +1,11 @@
 // Roomcast's page script. The server renders every fragment once for all viewers; these modules add what
 // differs per viewer, place messages in order exactly once, notice a lost frame, and keep what I send until
 // the server has it. This file only wires them: socket.js (the connection), timeline.js (placing messages),
-// scroll.js, sidebar.js, read.js (read marks), composer.js and pending.js (sending), actions.js (edit,
-// delete, report); page.js and strings.js are what they share.
+// scroll.js, sidebar.js, read.js (read marks), composer.js and pending.js (sending), drafts.js (what was
+// written, kept in the browser), actions.js (edit, delete, report); page.js and strings.js are what they share.
 import * as actions from "./actions.js";
 import * as composer from "./composer.js";
+import * as drafts from "./drafts.js";
 import * as pending from "./pending.js";
 import * as read from "./read.js";
 import * as scroll from "./scroll.js";
@@ -13,10 +14,16 @@ import * as socket from "./socket.js";
 import * as timeline from "./timeline.js";
 
 // On every (re)open, after the catch-up request: resend what was never answered, then mark read afresh.
-socket.onOpen(pending.resendUnanswered);
+socket.onOpen(pending.resume);
 socket.onOpen(read.markReadAfterOpen);
+// Closed for good (signed out, banned, the conversation gone): the composer says why, nothing is sent, and
+// everything unsent stays on the page to copy.
+socket.onFinalClose((reason) => {
+  composer.close(reason);
+  pending.stop();
+});
 
-for (const part of [socket, timeline, sidebar, read, composer, pending, actions, scroll]) part.start();
+for (const part of [socket, timeline, sidebar, read, composer, pending, drafts, actions, scroll]) part.start();
 
 // After each frame is swapped in: settle the answer to a send, then reload if the server said too much was missed.
 document.addEventListener("htmx:wsAfterMessage", () => {
@@ -27,5 +34,7 @@ document.addEventListener("htmx:wsAfterMessage", () => {
 document.addEventListener("DOMContentLoaded", () => {
   timeline.decorate(document);
   sidebar.markCurrentRoom();
+  drafts.restore();
+  pending.restore();
   scroll.showStartingPlace();
 });

@@ -12,7 +12,7 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.14; do \
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test demo bench lint format chromium gettext messages python clean
+.PHONY: run test demo bench lint format chromium gettext axe messages python clean
 
 python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -65,10 +65,21 @@ chromium:
 gettext:
 	$(call debian_tool,msgfmt,gettext,GNU gettext,the translation tests)
 
+# The accessibility check (e2e/test_accessibility.py) runs axe-core, pinned in package-lock.json and installed
+# from npm into node_modules/ (npm comes with Node.js). Reinstalled when the lock file changes. Outside CI a
+# failed install is a note and those tests skip; under CI it fails the run.
+axe:
+	@if [ ! -f node_modules/axe-core/axe.min.js ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
+		if ! npm ci --no-audit --no-fund; then \
+			[ "$$CI" = "true" ] && exit 1; \
+			echo "NOTE: axe-core could not be installed (npm ci; npm comes with Node.js), so the accessibility tests will SKIP."; \
+		fi; \
+	fi
+
 # After changing user-facing text: brings locale/zh_Hans/LC_MESSAGES/django.po up to date with the code
 # (new strings empty, changed ones fuzzy) and compiles it; translate, then run it again.
 messages: $(VENV)/.runtime gettext
-	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=bench --ignore=e2e --ignore=tests --ignore=staticfiles
+	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=bench --ignore=e2e --ignore=tests --ignore=staticfiles --ignore=node_modules
 	$(PY) manage.py compilemessages -l zh_Hans --ignore=.venv
 
 lint: $(VENV)/.dev
@@ -80,9 +91,9 @@ format: $(VENV)/.dev
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-test: $(VENV)/.dev chromium gettext lint
+test: $(VENV)/.dev chromium gettext axe lint
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" REDIS_URL="$${REDIS_URL:-$(TEST_REDIS_URL)}" \
 		$(PY) -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) db.sqlite3 test-db.sqlite3 staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules db.sqlite3 test-db.sqlite3 staticfiles .pytest_cache .ruff_cache

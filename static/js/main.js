@@ -2,10 +2,13 @@
 // differs per viewer, place messages in order exactly once, notice a lost frame, and keep what I send until
 // the server has it. This file only wires them: socket.js (the connection), timeline.js (placing messages),
 // scroll.js, sidebar.js, read.js (read marks), composer.js and pending.js (sending), drafts.js (what was
-// written, kept in the browser), actions.js (edit, delete, report); page.js and strings.js are what they share.
+// written, kept in the browser), actions.js (edit, delete, report), layout.js (drawer, members, the pill, the
+// tab's unread count), keyboard.js (shortcuts); anatomy.js and clock.js shape the list; page.js and strings.js are what they share.
 import * as actions from "./actions.js";
 import * as composer from "./composer.js";
 import * as drafts from "./drafts.js";
+import * as keyboard from "./keyboard.js";
+import * as layout from "./layout.js";
 import * as pending from "./pending.js";
 import * as read from "./read.js";
 import * as scroll from "./scroll.js";
@@ -23,7 +26,7 @@ socket.onFinalClose((reason) => {
   pending.stop();
 });
 
-for (const part of [socket, timeline, sidebar, read, composer, pending, drafts, actions, scroll]) part.start();
+for (const part of [socket, timeline, sidebar, read, composer, pending, drafts, actions, scroll, layout, keyboard]) part.start();
 
 // After each frame is swapped in: settle the answer to a send, then reload if the server said too much was missed.
 document.addEventListener("htmx:wsAfterMessage", () => {

@@ -1,4 +1,4 @@
-# Roomcast: `make run` for a development server, `make test` for every test, `make messages` for translations.
+# Roomcast: `make run` (PORT=8000) for a development server, `make test` for every test, `make messages` for translations.
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -31,9 +31,11 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
+PORT ?= 8000
+
 run: $(VENV)/.runtime
 	$(PY) manage.py migrate
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 demo: $(VENV)/.runtime
 	$(PY) manage.py migrate

@@ -178,6 +178,10 @@ def test_new_messages_below_and_the_unread_count_in_the_tab(new_context, make_us
     # A message in another room: its count in the sidebar, and in the tab's title.
     post(bob, elsewhere, "over here")
     expect(page).to_have_title(re.compile(r"^\(1\) #General"))
+    # "Mark all read": every count gone, and the title with them.
+    page.get_by_role("button", name="Mark all read").click()
+    expect(page).to_have_title(re.compile(r"^#General"))
+    expect(page.locator(f"#unread-{elsewhere.pk}")).to_be_empty()
 
 
 def test_dark_mode_follows_the_system(new_context, make_user):

@@ -12,4 +12,5 @@ urlpatterns = [
     path("m/<int:message_id>/", views.permalink, name="permalink"),
     path("people/", views.people, name="people"),
     path("switch/", views.switch, name="switch"),
+    path("read-all/", views.read_all, name="read_all"),
 ]

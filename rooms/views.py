@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -164,6 +165,15 @@ def people(request: HttpRequest) -> HttpResponse:
     users = list(User.objects.filter(is_active=True).exclude(pk=request.user.pk).order_by("username"))
     online = async_to_sync(presence.online_users)([u.pk for u in users])
     return render(request, "rooms/people.html", {"people": users, "online_ids": online})
+
+
+@require_POST
+@login_required
+def read_all(request: HttpRequest) -> HttpResponse:
+    """ "Mark all read" in the sidebar: every count to zero, on every tab; back where the person was."""
+    services.mark_all_read(request.user)
+    back = request.POST.get("next", "")
+    return redirect(back if url_has_allowed_host_and_scheme(back, {request.get_host()}) else "rooms:index")
 
 
 SWITCH_RESULTS = 8  # rooms, and as many people, the quick switcher lists for what was typed

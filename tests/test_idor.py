@@ -121,6 +121,14 @@ def probe_switch(w: World) -> None:
         assert shows_nothing_of_the_dm(w.as_carol.get("/switch/", {"q": query}, headers={"HX-Request": "true"}), w)
 
 
+def probe_read_all(w: World) -> None:
+    assert to_login(w.anonymous.post("/read-all/"))
+    before = Membership.objects.filter(room=w.dm).values_list("user_id", "last_read_seq")
+    marks = set(before)
+    assert w.as_carol.post("/read-all/").status_code == 302  # her own read marks only
+    assert set(Membership.objects.filter(room=w.dm).values_list("user_id", "last_read_seq")) == marks
+
+
 def probe_room(w: World) -> None:
     assert to_login(w.anonymous.get("/rooms/general/"))
     assert w.as_carol.get("/rooms/general/").status_code == 200  # open rooms are open to everyone signed in
@@ -184,6 +192,7 @@ SITE: dict[str, Callable[[World], None]] = {
     "rooms:index": probe_index,
     "rooms:people": probe_people,
     "rooms:switch": probe_switch,
+    "rooms:read_all": probe_read_all,
     "rooms:room": probe_room,
     "rooms:history": probe_history,
     "rooms:direct": probe_direct,

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PO = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 MO = PO.with_suffix(".mo")
 # What makemessages leaves out, as in `make messages`: other people's code, tests and generated files.
-IGNORED = [".venv", "bench", "e2e", "tests", "staticfiles"]
+IGNORED = [".venv", "bench", "e2e", "tests", "staticfiles", "node_modules"]
 CI = os.environ.get("CI", "").lower() == "true"
 
 

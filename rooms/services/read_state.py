@@ -66,6 +66,19 @@ def mark_read(user: AbstractBaseUser, room_id: int, seq: int) -> None:
             transaction.on_commit(lambda: realtime.send_frames({realtime.user_group(user.pk): frame}), robust=True)
 
 
+def mark_all_read(user: AbstractBaseUser) -> None:
+    """Every conversation of the person read up to its last change, in one statement; every tab hears of it."""
+    with transaction.atomic():
+        behind = Membership.objects.filter(user=user, last_read_seq__lt=F("room__last_seq"))
+        room_ids = list(behind.values_list("room_id", flat=True))
+        Membership.objects.filter(user=user, room_id__in=room_ids).update(
+            last_read_seq=Subquery(Room.objects.filter(pk=OuterRef("room_id")).values("last_seq")[:1])
+        )
+        if room_ids:
+            frame = frames.unread_frame((room_id, 0) for room_id in room_ids)
+            transaction.on_commit(lambda: realtime.send_frames({realtime.user_group(user.pk): frame}), robust=True)
+
+
 def unread_frame(user: AbstractBaseUser, room_ids: list[int] | None = None) -> str:
     counts = unread_counts(user)
     if room_ids is not None:

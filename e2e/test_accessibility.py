@@ -1,0 +1,325 @@
+"""Every page passes axe-core (e2e/axe.py: WCAG 2.0/2.1 A and AA, and best practices) in light and dark, on a
+desktop (1280x800) and a phone (390x844): each test is one page in one look, and fails listing what axe found.
+
+The pages hold what a person really sees: a room with messages from several people (one's own, an edited one,
+a long one), a conversation, the unread divider, a form with its error, the moderator's report queue. The
+theme is the browser's (Playwright's color_scheme); a few pages are checked in the account's theme over the
+browser's opposite one too.
+
+People are signed in with a session cookie (Django's force_login): the log-in form is a page checked here
+itself, and going through it for each of the ~90 tests would double the time they take.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+from playwright.sync_api import Error, Page, expect
+
+from .axe import assert_accessible, axe_source, inject
+from .conftest import LiveServer, _make_user, in_thread, instrument, live_daphne
+from .support import wait_for_socket
+
+VIEWPORTS = {
+    "desktop": {"viewport": {"width": 1280, "height": 800}},
+    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
+}
+THEMES = ["light", "dark"]
+LONG = " ".join(["A long message that wraps over many lines on a phone and on a desktop alike."] * 12)
+MISSING = "/rooms/no-such-room/"
+
+
+@pytest.fixture(scope="module")
+def debug_off_server(django_db_blocker) -> Iterator[LiveServer]:
+    """The site with DEBUG off, as in production (over plain HTTP, as the session's server): only then does
+    Django send 404.html; with DEBUG on it shows its own debug page. Started only if a test asks for it."""
+    env = {"DEBUG": "false", "SECURE_SSL_REDIRECT": "false", "SECURE_COOKIES": "false"}
+    with live_daphne(django_db_blocker, env) as server:
+        yield server
+
+
+@dataclass(frozen=True)
+class Scene:
+    """How a test opens pages: in its look, on the session's server, signed in or not."""
+
+    look: dict
+    new_context: Callable[..., object]
+    base_url: str
+    request: pytest.FixtureRequest
+
+    def page(self, username: str | None = "alice") -> Page:
+        """A page in a fresh context in the test's look, signed in as `username` (None: signed out)."""
+        context = self.new_context(**self.look)
+        instrument(context)
+        if username:
+            cookie = in_thread(session_cookie, username)
+            context.add_cookies([{"name": "sessionid", "value": cookie, "url": self.base_url}])
+        return context.new_page()
+
+    def server(self) -> LiveServer:
+        return self.request.getfixturevalue("debug_off_server")
+
+
+def session_cookie(username: str) -> str:
+    """A signed-in session, made as a log-in makes it (allauth records it for the sessions page)."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=username))
+    return client.cookies["sessionid"].value
+
+
+def build_scene() -> None:
+    """Rooms, messages, a conversation, unread messages, a moderator and a report, through the services.
+    One thread (and database connection) for all of it: in_thread per call costs a connection each."""
+    from moderation import services as moderation
+    from rooms import services
+
+    alice, bob, carol, mod = (_make_user(name) for name in ("alice", "bob", "carol", "mod"))
+
+    def post(user, room, body: str):
+        return services.post_message(user, room.pk, body, uuid.uuid4()).message
+
+    general = services.create_room(alice, "General", "Everything, and the weekly plan")
+    for person in (bob, carol):
+        services.join(person, general)
+    post(bob, general, "Morning! Who's in for the planning call?")
+    own = post(alice, general, "Me, in ten minutes.")
+    services.edit_message(alice, own.pk, "Me, in five minutes.")
+    post(carol, general, LONG)
+    spam = post(carol, general, "Buy followers, cheap!")
+    last = post(bob, general, "Great, see you there.")
+    services.mark_read(alice, general.pk, last.seq)
+    moderation.report_message(bob, spam.pk, "Spam")
+
+    # Lobby: alice has read the first two; the rest is new to her (the divider sits above it).
+    lobby = services.create_room(bob, "Lobby", "Say hello")
+    services.join(alice, lobby)
+    post(bob, lobby, "Welcome to the lobby.")
+    read = post(alice, lobby, "Thanks!")
+    services.mark_read(alice, lobby.pk, read.seq)
+    post(carol, lobby, "Hello both.")
+    post(bob, lobby, "Release notes are out.")
+    for name in ("Design", "Random", "Support"):
+        services.create_room(carol, name, f"About {name.lower()}")
+    dm = services.start_direct(bob, alice, "Are you around later?", uuid.uuid4())
+    post(alice, dm, "Yes, after five.")
+    make_moderator(mod)
+
+
+def make_moderator(user) -> None:
+    """Staff in the Moderators group (the migration's, made again: each test's flush emptied the tables)."""
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    migration = importlib.import_module("moderation.migrations.0002_moderators_group")
+    migration.create_moderators_group(apps, None)
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    user.groups.add(Group.objects.get(name=migration.GROUP))
+
+
+def at(path: str, username: str | None = "alice") -> Callable[[Scene], Page]:
+    def open_page(scene: Scene) -> Page:
+        page = scene.page(username)
+        page.goto(path)
+        return page
+
+    return open_page
+
+
+def create_room_with_an_error(scene: Scene) -> Page:
+    page = at("/")(scene)
+    form = page.locator("form", has=page.get_by_role("button", name="Create room"))
+    form.get_by_label("Name").fill("General")  # taken
+    form.get_by_role("button", name="Create room").click()
+    expect(form.locator(".errorlist")).to_be_visible()
+    return page
+
+
+def in_room(act: Callable[[Page], None]) -> Callable[[Scene], Page]:
+    """The room page after a person did something on it: what opens (menus, dialogs) is checked as it shows."""
+
+    def open_page(scene: Scene) -> Page:
+        page = at("/rooms/general/")(scene)
+        wait_for_socket(page)
+        act(page)
+        return page
+
+    return open_page
+
+
+def open_message_menu(page: Page) -> None:
+    message = page.locator(".message", has_text="Me, in five minutes.")
+    message.hover()
+    message.locator(".menu-toggle").click()
+    expect(message.locator(".menu-toggle")).to_have_attribute("aria-expanded", "true")
+
+
+def edit_own_message(page: Page) -> None:
+    open_message_menu(page)
+    page.locator(".message", has_text="Me, in five minutes.").get_by_role("menuitem", name="Edit").click()
+    expect(page.locator(".message form textarea")).to_be_visible()
+
+
+def open_person_card(page: Page) -> None:
+    page.locator(".message a.author[data-card]", has_text="bob").first.click()
+    expect(page.locator("#person-card-dialog")).to_be_visible()
+    expect(page.locator("#person-card-slot")).not_to_be_empty()
+
+
+def open_switcher(page: Page) -> None:
+    page.keyboard.press("Control+k")
+    expect(page.locator("#switcher")).to_be_visible()
+    page.locator("#switcher input[type=search]").fill("ge")
+    expect(page.locator("#switcher-results li").first).to_be_visible()
+
+
+def open_shortcuts(page: Page) -> None:
+    page.evaluate("document.activeElement.blur()")  # "?" in the composer is just a question mark
+    page.keyboard.press("?")
+    expect(page.locator("#shortcuts")).to_be_visible()
+
+
+def open_drawer(page: Page) -> None:
+    """The sidebar as a drawer, where the layout has one (narrow screens); elsewhere the page as it is."""
+    toggle = page.locator(".drawer-toggle")
+    if toggle.is_visible():
+        toggle.click()
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+
+
+def not_found(scene: Scene) -> Page:
+    page = scene.page()
+    response = page.goto(scene.server().url + MISSING)
+    assert response.status == 404
+    return page
+
+
+def server_error(scene: Scene) -> Page:
+    """500.html, rendered as Django's server_error does (no view here fails on purpose), with the headers the
+    DEBUG-off site really sends (its CSP), at its address."""
+    from django.template.loader import render_to_string
+
+    body = render_to_string("500.html")
+    page = scene.page()
+    page.route(
+        re.compile(re.escape(MISSING) + "$"), lambda route: route.fulfill(response=route.fetch(), status=500, body=body)
+    )
+    page.goto(scene.server().url + MISSING)
+    page.wait_for_function("() => document.styleSheets.length > 0 && document.styleSheets[0].cssRules.length > 0")
+    return page
+
+
+def report(scene: Scene) -> Page:
+    from moderation.models import Report
+
+    return at(f"/admin/moderation/report/{Report.objects.get().pk}/change/", "mod")(scene)
+
+
+PAGES: dict[str, Callable[[Scene], Page]] = {
+    "login": at("/accounts/login/", None),
+    "signup": at("/accounts/signup/", None),
+    "password-reset": at("/accounts/password/reset/", None),
+    "room-list": at("/"),
+    "room-search": at("/?q=gen"),
+    "create-room-error": create_room_with_an_error,
+    "room": at("/rooms/general/"),
+    "room-message-menu": in_room(open_message_menu),
+    "room-editing": in_room(edit_own_message),
+    "room-person-card": in_room(open_person_card),
+    "room-switcher": in_room(open_switcher),
+    "room-shortcuts": in_room(open_shortcuts),
+    "room-drawer": in_room(open_drawer),
+    "room-unread-divider": at("/rooms/lobby/"),
+    "room-not-joined": at("/rooms/design/"),
+    "dm": at("/dm/bob/"),
+    "new-dm": at("/dm/carol/"),
+    "people": at("/people/"),
+    "person": at("/people/bob/card/"),
+    "switch": at("/switch/?q=ge"),
+    "settings": at("/accounts/settings/"),
+    "security": at("/accounts/security/"),
+    "sessions": at("/accounts/sessions/"),
+    "email": at("/accounts/email/"),
+    "password-change": at("/accounts/password/change/"),
+    "two-factor": at("/accounts/2fa/"),
+    "404": not_found,
+    "500": server_error,
+    "admin-index": at("/admin/", "mod"),
+    "report-queue": at("/admin/moderation/report/", "mod"),
+    "report": report,
+}
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("name", list(PAGES))
+def test_page_has_no_accessibility_violations(name, theme, viewport, new_context, base_url, request) -> None:
+    axe_source()  # skips (fails under CI) before building anything if axe-core is not installed
+    in_thread(build_scene)
+    scene = Scene({"color_scheme": theme, **VIEWPORTS[viewport]}, new_context, base_url, request)
+    page = settled(PAGES[name](scene))
+    assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches") == (theme == "dark")
+    assert_accessible(page, f"{name} ({theme}, {viewport}) {page.url}")
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+@pytest.mark.parametrize(("account_theme", "browser_theme"), [("dark", "light"), ("light", "dark")])
+@pytest.mark.parametrize("name", ["room", "settings"])
+def test_the_accounts_theme_over_the_browsers_has_no_accessibility_violations(
+    name, account_theme, browser_theme, viewport, new_context, base_url, request
+) -> None:
+    """The theme chosen in the settings wins over the browser's: the pages in it pass too."""
+    axe_source()
+    in_thread(build_scene)
+    in_thread(choose_theme, "alice", account_theme)
+    scene = Scene({"color_scheme": browser_theme, **VIEWPORTS[viewport]}, new_context, base_url, request)
+    page = settled(PAGES[name](scene))
+    assert page.evaluate("document.documentElement.dataset.theme") == account_theme
+    assert_accessible(page, f"{name} (account {account_theme}, browser {browser_theme}, {viewport}) {page.url}")
+
+
+def choose_theme(username: str, theme: str) -> None:
+    from django.contrib.auth import get_user_model
+
+    from accounts.models import Profile
+
+    profile = Profile.for_user(get_user_model().objects.get(username=username))
+    profile.theme = theme
+    profile.save()
+
+
+def settled(page: Page) -> Page:
+    """The page once what it loads after arriving is in: the socket's first pushes (presence, unread counts)
+    and any request the page makes by itself."""
+    if page.evaluate("document.body.hasAttribute('ws-connect')"):
+        wait_for_socket(page)
+    page.wait_for_load_state("networkidle")
+    return page
+
+
+def test_axe_runs_under_the_sites_policy_without_loosening_it(new_context) -> None:
+    """A script element added by the test is refused by the CSP (so add_script_tag cannot load axe); axe goes
+    in through page.evaluate, which the policy does not govern, and runs without breaking it."""
+    context = new_context()
+    context.add_init_script(
+        "window.__csp = [];"
+        "document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective));"
+    )
+    page = context.new_page()
+    response = page.goto("/accounts/login/")
+    assert re.search(r"script-src 'self' 'nonce-[\w-]+'", response.headers["content-security-policy"])
+    with pytest.raises(Error, match="Content Security Policy"):
+        page.add_script_tag(content="window.__tagRan = true")
+    assert page.evaluate("window.__tagRan") is None
+    inject(page)
+    assert page.evaluate("async () => Array.isArray((await axe.run(document)).violations)")
+    assert page.evaluate("window.__csp") == ["script-src-elem"]  # the refused tag only

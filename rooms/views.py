@@ -170,7 +170,7 @@ def people(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def read_all(request: HttpRequest) -> HttpResponse:
-    """ "Mark all read" in the sidebar: every count to zero, on every tab; back where the person was."""
+    """The sidebar's Mark all read: every count to zero, on every tab; then back where the person was."""
     services.mark_all_read(request.user)
     back = request.POST.get("next", "")
     return redirect(back if url_has_allowed_host_and_scheme(back, {request.get_host()}) else "rooms:index")

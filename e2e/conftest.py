@@ -115,6 +115,12 @@ def _child_setup(test_db_name: str) -> None:
         # would refuse them. tests/test_hardening.py checks the limits themselves.
         ACCOUNT_RATE_LIMITS=False,
     ).enable()
+    # Each test's flush empties django_content_type and recreates it under new ids; a content type this
+    # process cached in an earlier test would then break admin's log (a foreign key). Forget them per request.
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.signals import request_started
+
+    request_started.connect(lambda **kwargs: ContentType.objects.clear_cache(), weak=False)
 
 
 class SpawnedDaphne(DaphneProcess):

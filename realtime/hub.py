@@ -197,6 +197,7 @@ class Hub:
         kind = event["type"]
         if kind == groups.FRAME:
             html, skip = event["html"], event["skip_user"]
+            # Two loops rather than a per-socket choice: this runs for every socket of every message.
             if isinstance(html, str):
                 for socket in members:
                     if socket.user_id != skip:

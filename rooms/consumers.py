@@ -361,7 +361,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def _answer(self, text_data: str | None) -> None:
         data: dict = {}
-        action = "send"
+        action, entry = "send", None  # the protocol entry, once the frame names a known action
         try:
             data = parse_frame(text_data)
             action = data.get("action", "send")
@@ -378,24 +378,22 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 return
             reply = await entry.handler(self, payload)
         except limits.SlowDown as error:
-            reply = self._slowed(action, data, error)
+            reply = self._slowed(action, entry, data, error)
         except services.ChatError as error:
             client_id = client_id_of(data)
             reply = frames.render_status(str(error), client_id)
             # A page resending what the server already stored (its acknowledgement was lost) and refused now
             # (muted, locked since): acknowledge it, or the person would send it again as new.
-            entry = protocol.ACTIONS.get(action) if isinstance(action, str) else None
             resent = entry is not None and entry.retried and client_id
             if resent and await db(services.already_stored)(self.user, client_id):
                 reply = frames.render_status(client_id=client_id, ok=True)
         if reply:
             self.outbox.put(reply)
 
-    def _slowed(self, action: str, data: dict, error: limits.SlowDown) -> str:
+    def _slowed(self, action: str, entry: protocol.Action, data: dict, error: limits.SlowDown) -> str:
         """Flood control said no: without a query. A typing notice or read mark is dropped quietly. A send
         stays pending on the page, which sends it again (same client id) once the wait is over: whether an
         earlier copy was stored then decides itself, so nothing is put back in the box to be sent twice."""
-        entry = protocol.ACTIONS[action]
         if entry.quiet:
             return ""
         client_id = client_id_of(data)

@@ -62,9 +62,10 @@ function keyDown(evt) {
       location.href = next.href;
     }
   } else if (evt.target.matches?.("#composer textarea")) {
-    if (evt.key === "ArrowUp" && !evt.target.value && lastOfMine()) {
+    const last = evt.key === "ArrowUp" && !evt.target.value && lastOfMine();
+    if (last) {
       evt.preventDefault();
-      openEdit(lastOfMine());
+      openEdit(last);
     } else if (evt.key === "Escape") {
       scrollToEnd();
       markRead();

@@ -1,17 +1,18 @@
 // The message list: each change placed once, in seq order (the same frame may come live and again in a
-// catch-up), the cursor and the gaps it reveals, what differs per viewer (mine, local times), other
+// catch-up), the cursor and the gaps it reveals, what differs per viewer (mine, local times, the menu), other
 // upserted lists (sidebar, typing), and messages held back until the page of history they belong to is in.
 import { arrange } from "./anatomy.js";
 import { dateAndTime, timeOfDay } from "./clock.js";
 import { newBelow } from "./layout.js";
 import { catchUp } from "./socket.js";
-import { box, currentRoom, me, within } from "./page.js";
+import { box, clone, currentRoom, me, within } from "./page.js";
 import { markRead, reading } from "./read.js";
 import { nearEnd, restorePlace, scrollToEnd } from "./scroll.js";
 import { bumpUnread } from "./sidebar.js";
 
 export function decorate(root) {
   within(root, `.message[data-author="${me()}"]`).forEach((m) => m.classList.add("mine"));
+  within(root, "article.message[data-author]:not(:has(> .message-menu))").forEach((m) => m.append(clone("message-menu-template")));
   within(root, "time[datetime]").forEach((t) => {
     const d = new Date(t.getAttribute("datetime"));
     if (!isNaN(d)) {

@@ -6,4 +6,8 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the deactivation hook)
+        from rooms import naming
+
+        from . import people, signals  # noqa: F401  (signals connects the deactivation hook)
+
+        naming.shown_name = people.name  # who is typing, who is here: by display name

@@ -281,7 +281,8 @@ SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "data:"],  # data: for the empty favicon
+    # data: for the favicon's unread badge; blob: for a new avatar's preview before it is uploaded.
+    "img-src": [CSP.SELF, "data:", "blob:"],
     "connect-src": [CSP.SELF],
     "object-src": [CSP.NONE],
     "base-uri": [CSP.NONE],

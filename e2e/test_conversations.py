@@ -181,7 +181,7 @@ def test_unread_presence_typing_edit_and_delete_between_two_people(logged_in):
 
     # Both are online in the room, each once.
     for page in (alice, bob):
-        expect(page.locator(f"#presence-{room.pk}")).to_have_text(re.compile(r"Online: alice, bob$"))
+        expect(page.locator(f"#presence-{room.pk}")).to_have_text(re.compile(r"Here now: alice, bob$"))
 
     # Typing shows to bob and never to alice herself; it fades after a few seconds.
     alice.locator("#composer textarea").press_sequentially("thinking")
@@ -209,7 +209,7 @@ def test_unread_presence_typing_edit_and_delete_between_two_people(logged_in):
 
     # Closing alice's page takes her off bob's online list within seconds.
     alice.close()
-    expect(bob.locator(f"#presence-{room.pk}")).to_have_text(re.compile(r"Online: bob$"))
+    expect(bob.locator(f"#presence-{room.pk}")).to_have_text(re.compile(r"Here now: bob$"))
 
 
 def test_history_scrolls_back_and_a_permalink_opens_the_message(logged_in):

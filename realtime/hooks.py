@@ -15,5 +15,7 @@ def _nothing(*args) -> str:
 
 # The connection bar when the channel layer goes away (True) and comes back (False).
 outage_frame: Callable[[bool], Html] = _nothing
-# Who is online in a room: (room id, usernames) -> the frame its viewers get.
+# Who has a room open: (room id, their names) -> the frame its viewers get.
 presence_frame: Callable[[int, list[str]], Html] = _nothing
+# Whether people are online at all (any page open): {user id: online} -> their dots, wherever a page shows them.
+dots_frame: Callable[[dict[int, bool]], Html] = _nothing

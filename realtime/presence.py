@@ -13,7 +13,7 @@ import logging
 import time
 import weakref
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 
@@ -35,18 +35,18 @@ CROWD, CROWD_DEBOUNCE = 100, 5.0  # from this many online, announcements are gat
 class Entry:
     socket: str  # unique per socket
     user_id: int
-    username: str
+    name: str  # as the room's viewers see it named
 
     def encode(self) -> str:
-        # Usernames cannot contain "|" (Django allows letters, digits and @.+-_); socket ids are hex.
-        return f"{self.user_id}|{self.username}|{self.socket}"
+        # The name last: it may contain "|" (a display name); socket ids are hex.
+        return f"{self.user_id}|{self.socket}|{self.name}"
 
     @staticmethod
     def decode(raw: str | bytes) -> Entry:
         if isinstance(raw, bytes):
             raw = raw.decode()
-        user_id, username, socket = raw.split("|", 2)
-        return Entry(socket, int(user_id), username)
+        user_id, socket, name = raw.split("|", 2)
+        return Entry(socket, int(user_id), name)
 
 
 def room_key(room_id: int) -> str:
@@ -151,8 +151,8 @@ store = RedisStore(settings.REDIS_URL) if settings.REDIS_URL else MemoryStore()
 
 
 async def online_in_room(room_id: int) -> list[str]:
-    """Usernames with at least one socket on the room's page, each once, sorted."""
-    return sorted({Entry.decode(m).username for m in await store.live(room_key(room_id))}, key=str.lower)
+    """The names of the people with at least one socket on the room's page, each once, sorted."""
+    return sorted({Entry.decode(m).name for m in await store.live(room_key(room_id))}, key=str.lower)
 
 
 async def sockets_of(user_id: int) -> int:
@@ -199,28 +199,46 @@ def forget_languages() -> None:
 
 # Per event loop (one per worker; tests run several), the room announcements scheduled and not yet sent, and
 # how many were online in each room at its last announcement.
-_pending: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, asyncio.Task]] = weakref.WeakKeyDictionary()
+@dataclass
+class _Due:
+    viewers: bool = False  # who has the room open changed
+    members: set[int] = field(default_factory=set)  # members who came online or went offline
+    task: asyncio.Task | None = None  # the announcement (held here, or it could be collected before it runs)
+
+
+_pending: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, _Due]] = weakref.WeakKeyDictionary()
 _crowds: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, int]] = weakref.WeakKeyDictionary()
 
 
-def announce(room_id: int) -> None:
-    """Send the room's viewers its online list soon, once, however many sockets came and went meanwhile."""
+def announce(room_id: int, *, member: int | None = None) -> None:
+    """Tell the room's viewers soon, once however many sockets came and went meanwhile, who has it open, or
+    that `member` (one of its members) came online or went offline anywhere: their dot in its members panel."""
     loop = asyncio.get_running_loop()
     pending = _pending.setdefault(loop, {})
-    if room_id not in pending:
-        crowds = _crowds.setdefault(loop, {})
-        pending[room_id] = loop.create_task(_announce(room_id, pending, crowds))
+    due = pending.get(room_id)
+    if due is None:
+        due = pending[room_id] = _Due()
+        due.task = loop.create_task(_announce(room_id, due, pending, _crowds.setdefault(loop, {})))
+    if member is None:
+        due.viewers = True
+    else:
+        due.members.add(member)
 
 
-async def _announce(room_id: int, pending: dict[int, asyncio.Task], crowds: dict[int, int]) -> None:
+async def _announce(room_id: int, due: _Due, pending: dict[int, _Due], crowds: dict[int, int]) -> None:
     # Every announcement goes to every viewer: in a crowded room, comings and goings are gathered for longer,
     # or a rush of arrivals (everyone at 9:00) costs viewers x arrivals frames.
     await asyncio.sleep(CROWD_DEBOUNCE if crowds.get(room_id, 0) >= CROWD else DEBOUNCE)
     # From here on a change schedules another announcement: this one may already have read the list without it.
     pending.pop(room_id, None)
     try:
-        names = await online_in_room(room_id)
-        crowds[room_id] = len(names)
-        await publish(viewers_group(room_id), hooks.presence_frame(room_id, names))
+        if due.viewers:
+            names = await online_in_room(room_id)
+            crowds[room_id] = len(names)
+            await publish(viewers_group(room_id), hooks.presence_frame(room_id, names))
+        if due.members:
+            members = sorted(due.members)
+            online = await online_users(members)
+            await publish(viewers_group(room_id), hooks.dots_frame({m: m in online for m in members}))
     except Exception:  # best effort: the next change or heartbeat prune tries again
         log.exception("presence: announcing room %s failed", room_id)

@@ -15,3 +15,4 @@ class RoomsConfig(AppConfig):
 
         hooks.outage_frame = frames.outage_frame
         hooks.presence_frame = frames.presence_frame
+        hooks.dots_frame = frames.online_dots

@@ -36,7 +36,7 @@ import realtime
 from realtime import hub, limits, presence
 from realtime.outbox import Outbox
 
-from . import access, frames, protocol, services
+from . import access, frames, naming, protocol, services
 from .errors import slow_down
 from .models import Membership
 
@@ -183,7 +183,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if refusal is not None:
             await self._refuse(refusal)
             return
-        self.presence_member = presence.Entry(uuid.uuid4().hex, self.user.pk, self.user.get_username()).encode()
+        self.presence_member = presence.Entry(uuid.uuid4().hex, self.user.pk, naming.shown_name(self.user)).encode()
         self.presence_keys = [presence.user_key(self.user.pk), presence.language_key(self.language)]
         groups = [
             realtime.user_group(self.user.pk),
@@ -308,8 +308,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await presence.store.touch(self.presence_keys, self.presence_member)
             if self.room_id is not None:
                 presence.announce(self.room_id)
-            if await presence.sockets_of(self.user_id) == 1:  # the first page: partners see the dot come on
-                await self._tell_partners(online=True)
+            if await presence.sockets_of(self.user_id) == 1:  # the first page: others see the dot come on
+                await self._show_dot(online=True)
         except Exception:  # presence is best effort; chat works without it
             log.exception("presence: arrive failed for user %s", self.user_id)
 
@@ -319,16 +319,22 @@ class ChatConsumer(AsyncWebsocketConsumer):
             if self.room_id is not None:
                 presence.announce(self.room_id)
             if not await presence.online_users([self.user_id]):
-                await self._tell_partners(online=False)
+                await self._show_dot(online=False)
         except Exception:  # presence is best effort; a closing socket must still close
             log.exception("presence: leave failed for user %s", self.user_id)
 
-    async def _tell_partners(self, *, online: bool) -> None:
-        """Online dots: the people who share a direct conversation with this person see them come and go."""
-        partners = await db(services.dm_partner_ids)(self.user_id)
-        frame = frames.localized(lambda: frames.dot_frame(self.user_id, online))
+    async def _show_dot(self, *, online: bool) -> None:
+        """Online dots: the people who share a direct conversation with this person see them come and go in
+        their sidebar, on every page; the pages of this person's rooms, in the members panel (gathered per
+        room, like who is here: a rush of arrivals makes one frame per room)."""
+        partners, room_ids = await db(
+            lambda: (services.dm_partner_ids(self.user_id), services.room_ids_of(self.user_id))
+        )()
+        frame = frames.online_dots({self.user_id: online})
         for partner in partners:
             await realtime.publish(realtime.user_group(partner), frame)
+        for room_id in room_ids:
+            presence.announce(room_id, member=self.user_id)
 
     # ---- frames from the page ----------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 
 import realtime
 
+from . import naming
 from .models import Message, Room
 
 PARTIALS = "rooms/partials.html"
@@ -87,12 +88,18 @@ def room_state_frame(room: Room) -> str:
 
 
 def typing_frame(user: AbstractBaseUser, room_id: int) -> realtime.Html:
-    return localized(lambda: render_partial("typing_frame", {"room_id": room_id, "user": user}))
+    context = {"room_id": room_id, "user_id": user.pk, "name": naming.shown_name(user)}
+    return localized(lambda: render_partial("typing_frame", context))
 
 
-def presence_frame(room_id: int, usernames: list[str]) -> realtime.Html:
-    context = {"room_id": room_id, "usernames": usernames, "oob": True}
+def presence_frame(room_id: int, names: list[str]) -> realtime.Html:
+    context = {"room_id": room_id, "names": names, "oob": True}
     return localized(lambda: render_partial("presence_frame", context))
+
+
+def online_dots(online_by_user: dict[int, bool]) -> realtime.Html:
+    """Pushed to the pages that show these people's dots (the sidebar's DMs, a room's members panel)."""
+    return localized(lambda: dots_frame(online_by_user))
 
 
 def dots_frame(online_by_user: dict[int, bool]) -> str:

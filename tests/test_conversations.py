@@ -146,7 +146,7 @@ async def test_presence_counts_a_person_once_across_tabs_and_drops_them_after_th
     alice, _ = await open_socket(people["alice"], f"/ws/rooms/{general.pk}/")
     bob1, _ = await open_socket(people["bob"], f"/ws/rooms/{general.pk}/")
     bob2, _ = await open_socket(people["bob"], f"/ws/rooms/{general.pk}/")
-    frame = (await frames_until(alice, "Online: alice, bob"))[-1]
+    frame = (await frames_until(alice, "Here now: alice, bob"))[-1]
     assert frame.count("bob") == 1
     assert await presence.online_in_room(general.pk) == ["alice", "bob"]
 
@@ -155,7 +155,7 @@ async def test_presence_counts_a_person_once_across_tabs_and_drops_them_after_th
     assert await presence.online_in_room(general.pk) == ["alice", "bob"]  # one tab left
     await bob2.disconnect()
     # Within about a second of the last tab closing, the room's online list no longer names bob.
-    await frames_until(alice, "Online: alice</div>", timeout=3)
+    await frames_until(alice, "Here now: alice</div>", timeout=3)
     assert await presence.online_in_room(general.pk) == ["alice"]
     await alice.disconnect()
 
@@ -187,6 +187,37 @@ async def test_online_dot_reaches_dm_partners_when_someone_comes_and_goes(people
     assert await never_sees(carol, f"dot-u-{bob_id}")  # carol has no conversation with bob
     await alice.disconnect()
     await carol.disconnect()
+
+
+async def test_a_rooms_members_panel_shows_its_members_come_online_and_go(people):
+    general, carol_id, mod_id = people["general"], people["carol"].pk, people["mod"].pk
+    alice, _ = await open_socket(people["alice"], f"/ws/rooms/{general.pk}/")
+    # bob reads Elsewhere without being in it: its panel lists carol only.
+    bob, _ = await open_socket(people["bob"], f"/ws/rooms/{people['elsewhere'].pk}/")
+    carol, _ = await open_socket(people["carol"], "/ws/")  # online, with no room open
+    for page in (alice, bob):
+        frame = (await frames_until(page, f'class="dot dot-u-{carol_id} online"'))[-1]
+        assert frame.count(f"dot-u-{carol_id}") == 2  # the dot and where it goes, in one frame
+    mod, _ = await open_socket(people["mod"], "/ws/")  # in no room: nobody's panel shows him
+    await carol.disconnect()
+    await frames_until(alice, f'class="dot dot-u-{carol_id}" hx-swap-oob', timeout=3)  # offline
+    assert await never_sees(alice, f"dot-u-{mod_id}")
+    for comm in (alice, bob, mod):
+        await comm.disconnect()
+
+
+async def test_typing_and_who_is_here_name_people_by_their_display_name(people):
+    from accounts.models import Profile  # the accounts app supplies the rule (rooms.naming)
+
+    await database_sync_to_async(Profile.objects.create)(user=people["bob"], display_name="Bob | Builder")
+    general = people["general"]
+    alice, _ = await open_socket(people["alice"], f"/ws/rooms/{general.pk}/")
+    bob, _ = await open_socket(people["bob"], f"/ws/rooms/{general.pk}/")
+    await frames_until(alice, "Here now: alice, Bob | Builder")
+    await bob.send_to(text_data=action("typing"))
+    await frames_until(alice, "Bob | Builder is typing…")
+    for comm in (alice, bob):
+        await comm.disconnect()
 
 
 async def test_typing_reaches_others_in_the_room_and_not_the_typist(people):

@@ -296,7 +296,7 @@ def test_pages_carry_the_policy_with_a_fresh_nonce_on_each_script(alice):
         assert response.status_code == 200
         policy = response.headers["Content-Security-Policy"]
         for directive in (
-            "default-src 'self'", "style-src 'self'", "img-src 'self' data:", "connect-src 'self'",
+            "default-src 'self'", "style-src 'self'", "img-src 'self' data: blob:", "connect-src 'self'",
             "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
         ):  # fmt: skip
             assert directive in policy

@@ -44,7 +44,7 @@ async def test_two_workers_share_rooms_dms_presence_and_typing(people, database_
             assert await until(lambda: all(sorted(p.bodies()) == both for p in (alice, bob, carol)))
 
             # Presence: bob's page, served by the second worker, lists alice, who is on the first.
-            assert await until(lambda: any("Online: alice, bob, carol" in f for f in bob.frames))
+            assert await until(lambda: any("Here now: alice, bob, carol" in f for f in bob.frames))
             # Typing crosses workers too, and never comes back to the typist.
             await alice.typing()
             assert await until(lambda: any("alice is typing" in f for f in bob.frames + carol.frames))

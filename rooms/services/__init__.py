@@ -20,7 +20,7 @@ from .messages import (
     post_message,
 )
 from .read_state import mark_all_read, mark_read, sidebar, unread_counts, unread_frame
-from .rooms import clean_room_name, create_room, default_rooms, join, members, room_list, visit, welcome
+from .rooms import clean_room_name, create_room, default_rooms, join, members, room_ids_of, room_list, visit, welcome
 
 __all__ = [
     "CATCH_UP_LIMIT",
@@ -52,6 +52,7 @@ __all__ = [
     "parse_client_id",
     "parse_number",
     "post_message",
+    "room_ids_of",
     "room_list",
     "sidebar",
     "start_direct",

@@ -85,6 +85,15 @@ def members(room: Room, limit: int = MEMBERS_SHOWN) -> tuple[list, int]:
     return shown, len(shown) if len(shown) < limit else rows.count()  # counted only when there are more
 
 
+def room_ids_of(user_id: int) -> list[int]:
+    """The rooms (not direct conversations) this person belongs to: their members panels show the person's dot."""
+    return list(
+        Membership.objects.filter(user_id=user_id)
+        .exclude(room__kind=Room.Kind.DIRECT)
+        .values_list("room_id", flat=True)
+    )
+
+
 def default_rooms() -> QuerySet[Room]:
     """Where new people start (set in admin): open, not archived, by name."""
     return Room.objects.listed().filter(is_default=True).order_by("name", "pk")

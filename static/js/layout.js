@@ -11,23 +11,33 @@ function setDrawer(open) {
   if (open) document.querySelector("#sidebar a")?.focus();
 }
 
+const phone = () => matchMedia("(max-width: 700px)").matches;
+
+// On a phone the panel lies over the conversation, its toggle included: it closes by its own button too.
+function setMembers(open) {
+  const panel = document.getElementById("members");
+  panel.hidden = !open;
+  document.querySelector(".members-toggle").setAttribute("aria-expanded", String(open));
+  if (!open && panel.contains(document.activeElement)) document.querySelector(".members-toggle").focus();
+}
+
+const membersOverlaid = () => phone() && document.getElementById("members")?.hidden === false;
+
 function clicked(evt) {
   if (evt.target.closest(".drawer-toggle")) return setDrawer(!document.body.classList.contains("drawer-open"));
-  const members = evt.target.closest(".members-toggle");
-  if (members) {
-    const panel = document.getElementById("members");
-    panel.hidden = !panel.hidden;
-    members.setAttribute("aria-expanded", String(!panel.hidden));
-    return;
-  }
-  // A tap outside the open drawer closes it.
+  if (evt.target.closest(".members-toggle")) return setMembers(document.getElementById("members").hidden);
+  if (evt.target.closest(".members-close")) return setMembers(false);
+  // A tap outside the open drawer, or outside the members panel lying over the conversation, closes it.
   if (document.body.classList.contains("drawer-open") && !evt.target.closest("#sidebar")) setDrawer(false);
+  if (membersOverlaid() && !evt.target.closest("#members")) setMembers(false);
 }
 
 function keyDown(evt) {
   if (evt.key === "Escape" && document.body.classList.contains("drawer-open")) {
     setDrawer(false);
     document.querySelector(".drawer-toggle")?.focus();
+  } else if (evt.key === "Escape" && membersOverlaid()) {
+    setMembers(false);
   }
 }
 
@@ -124,11 +134,7 @@ export function start() {
   document.addEventListener("keydown", keyDown);
   document.addEventListener("scroll", scrolled, true);
   // On a phone the members panel covers the conversation: closed until asked for.
-  const panel = document.getElementById("members");
-  if (panel && matchMedia("(max-width: 700px)").matches) {
-    panel.hidden = true;
-    document.querySelector(".members-toggle")?.setAttribute("aria-expanded", "false");
-  }
+  if (document.getElementById("members") && phone()) setMembers(false);
   // Counts change by frames (the server's) and by the page (a new message elsewhere): look after either.
   new MutationObserver(showUnread).observe(document.getElementById("sidebar") || document.body, {
     subtree: true,

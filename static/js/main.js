@@ -3,8 +3,10 @@
 // the server has it. This file only wires them: socket.js (the connection), timeline.js (placing messages),
 // scroll.js, sidebar.js, read.js (read marks), composer.js and pending.js (sending), drafts.js (what was
 // written, kept in the browser), actions.js (edit, delete, report), layout.js (drawer, members, the pill, the
-// tab's unread count), keyboard.js (shortcuts); anatomy.js and clock.js shape the list; page.js and strings.js are what they share.
+// tab's unread count), keyboard.js (shortcuts), avatar.js (a new picture's preview on the settings page);
+// anatomy.js and clock.js shape the list; page.js and strings.js are what they share.
 import * as actions from "./actions.js";
+import * as avatar from "./avatar.js";
 import * as composer from "./composer.js";
 import * as drafts from "./drafts.js";
 import * as keyboard from "./keyboard.js";
@@ -26,7 +28,9 @@ socket.onFinalClose((reason) => {
   pending.stop();
 });
 
-for (const part of [socket, timeline, sidebar, read, composer, pending, drafts, actions, scroll, layout, keyboard]) part.start();
+for (const part of [socket, timeline, sidebar, read, composer, pending, drafts, actions, scroll, layout, keyboard, avatar]) {
+  part.start();
+}
 
 // After each frame is swapped in: settle the answer to a send, then reload if the server said too much was missed.
 document.addEventListener("htmx:wsAfterMessage", () => {

@@ -1,7 +1,7 @@
 """The look and the layout, as people use them: messages grouped by author with day dividers, the "⋯" menu,
 the members panel, a phone's drawer and full-screen conversation, the keyboard (quick switcher, Up to edit,
-Esc, Alt+arrows, "?"), the "new messages below" pill, the unread count in the tab, dark mode; and the README's
-screenshots, taken from a real conversation."""
+Esc, Alt+arrows, "?"); and the README's screenshots, taken from a real conversation. test_looks.py goes through
+the design in each of its four looks (desktop and phone, light and dark)."""
 
 from __future__ import annotations
 
@@ -155,45 +155,6 @@ def test_the_keyboard_reaches_everything(new_context, make_user):
     expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
 
 
-def test_new_messages_below_and_the_unread_count_in_the_tab(new_context, make_user):
-    from rooms import services
-
-    alice, bob = make_user("alice"), make_user("bob")
-    general = in_thread(services.create_room, alice, "General")
-    elsewhere = in_thread(services.create_room, alice, "Elsewhere")
-    in_thread(services.join, bob, general)
-    in_thread(services.join, bob, elsewhere)
-    for n in range(40):
-        post(alice, general, f"line {n}")
-
-    page = person(new_context, "alice", viewport=DESKTOP)
-    open_room(page, "general")
-    page.locator(f"#messages-{general.pk}").evaluate("m => m.scrollTop = 0")  # reading back
-    post(bob, general, "something new")
-    pill = page.get_by_role("button", name="New messages below")
-    expect(pill).to_be_visible()
-    pill.click()
-    expect(page.locator(".messages article", has_text="something new")).to_be_in_viewport()
-    expect(pill).to_be_hidden()
-    # A message in another room: its count in the sidebar, and in the tab's title.
-    post(bob, elsewhere, "over here")
-    expect(page).to_have_title(re.compile(r"^\(1\) #General"))
-    # "Mark all read": every count gone, and the title with them.
-    page.get_by_role("button", name="Mark all read").click()
-    expect(page).to_have_title(re.compile(r"^#General"))
-    expect(page.locator(f"#unread-{elsewhere.pk}")).to_be_empty()
-
-
-def test_dark_mode_follows_the_system(new_context, make_user):
-    make_user("alice")
-    for scheme, dark in (("dark", True), ("light", False)):
-        page = person(new_context, "alice", viewport=DESKTOP, color_scheme=scheme)
-        background = page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
-        channels = [int(c) for c in re.findall(r"\d+", background)[:3]]
-        assert (sum(channels) / 3 < 80) == dark, (scheme, background)
-        page.context.close()
-
-
 def test_readme_screenshots_of_a_real_conversation(new_context, make_user):
     """Taken on every run from the running app: docs/screenshots/{light,dark}.png (and phone)."""
     from rooms import services
@@ -217,6 +178,7 @@ def test_readme_screenshots_of_a_real_conversation(new_context, make_user):
             page = person(new_context, "alice", viewport=viewport, color_scheme=scheme)
             open_room(page, "general")
             expect(messages(page)).to_have_count(5)
+            expect(page.locator(".presence")).to_contain_text("Here now: alice")
             page.mouse.move(0, 0)
             page.screenshot(path=SCREENSHOTS / f"{scheme}{name}.png")
             page.context.close()

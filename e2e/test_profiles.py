@@ -1,6 +1,6 @@
-"""A profile in the browser: alice picks a picture, a display name, her zone and the dark theme on the settings
-page, and bob, opening her card, sees her by that name with the picture (squared and served by the server)
-and her local time."""
+"""A profile in the browser: alice picks a picture (seen at once, before she saves), a display name, her zone
+and the dark theme on the settings page, and bob, opening her card, sees her by that name with the picture
+(squared and served by the server) and her local time."""
 
 from __future__ import annotations
 
@@ -34,6 +34,12 @@ def test_alice_sets_a_picture_and_a_name_and_bob_sees_them_on_her_card(logged_in
         alice.get_by_label("Profile picture").set_input_files(
             {"name": "IMG_2041.jpg", "mimeType": "image/jpeg", "buffer": holiday_photo()}
         )
+        # Before saving, the chosen picture stands in for her initials, as it is (800x600), and says so.
+        chosen = alice.get_by_role("img", name="Your new picture (preview)")
+        expect(chosen).to_be_visible()
+        alice.wait_for_function("() => document.querySelector('.avatar-field img.avatar').complete")
+        assert loaded_size(chosen) == [800, 600]
+        expect(alice.get_by_role("status")).to_have_text("This is a preview: press Save to use this picture.")
         alice.get_by_label("Display name").fill("Alice Liddell")
         alice.get_by_label("Time zone").select_option("Asia/Kolkata")
         alice.get_by_label("Dark").check()

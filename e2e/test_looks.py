@@ -96,6 +96,13 @@ def test_a_room_in_every_look(new_context, make_user, look):
     expect(rows.nth(3).get_by_role("menuitem", name="Edit")).to_be_hidden()
     page.keyboard.press("Escape")
 
+    # A tap on bob's picture: his card, as a tap on his name gives.
+    rows.nth(3).locator(".avatar").click()
+    card = page.get_by_role("dialog", name="Profile")
+    expect(card).to_contain_text("@bob")
+    page.keyboard.press("Escape")
+    expect(card).to_be_hidden()
+
     # bob fixes his message: alice sees "(edited)" at once.
     in_thread(services.edit_message, bob, answer.pk, "bob answers, fixed")
     expect(rows.nth(3)).to_contain_text("bob answers, fixed")

@@ -41,10 +41,11 @@ function keyDown(evt) {
   }
 }
 
-// ---- a person's card: a click on a name (the link is the card's own page, without JS) ------------------
+// ---- a person's card: a click on a name or a message's avatar (the name's link is the card's own page) --
 
 async function showCard(evt) {
-  const link = evt.target.closest("a[data-card]");
+  const avatar = evt.target.closest(".message > .avatar");
+  const link = avatar ? avatar.parentElement.querySelector("a[data-card]") : evt.target.closest("a[data-card]");
   if (!link || evt.ctrlKey || evt.metaKey || evt.shiftKey) return;
   evt.preventDefault();
   const response = await fetch(link.href, { headers: { "HX-Request": "true" }, credentials: "same-origin" });

@@ -42,6 +42,17 @@ def test_the_switcher_never_offers_oneself_or_inactive_people(people):
 
 
 @pytest.mark.django_db
+def test_the_switcher_offers_no_archived_room(people):
+    from moderation import services as moderation
+
+    old = services.create_room(people["bob"], "Gardening archive")
+    moderation.set_archived(people["mod"], old, True)
+    services.create_room(people["bob"], "Gardening")
+    found = signed_in(people["alice"]).get("/switch/", {"q": "garden"}, headers={"HX-Request": "true"})
+    assert "# Gardening" in found.content.decode() and "archive" not in found.content.decode()
+
+
+@pytest.mark.django_db
 def test_a_room_page_lists_its_members_with_a_count(people):
     page = signed_in(people["alice"]).get("/rooms/general/").content.decode()
     panel = page[page.index('id="members"') :].split("</aside>")[0]
@@ -63,3 +74,22 @@ def test_mark_all_read_clears_every_count_and_goes_back(people):
     assert set(services.unread_counts(alice).values()) == {0}
     assert client.post("/read-all/", {"next": "https://evil.example/"}).url == "/"  # never off the site
     assert client.get("/read-all/").status_code == 405
+
+
+@pytest.mark.django_db
+def test_mark_all_read_tells_each_person_of_their_own_conversations_only(
+    people, monkeypatch, django_capture_on_commit_callbacks
+):
+    import uuid
+
+    import realtime
+
+    services.post_message(people["bob"], people["dm"].pk, "for alice", uuid.uuid4())
+    services.post_message(people["alice"], people["elsewhere"].pk, "for carol", uuid.uuid4())
+    sent = []
+    monkeypatch.setattr(realtime, "send_frames", sent.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        signed_in(people["carol"]).post("/read-all/")
+    # carol's Elsewhere count goes to zero on her pages; alice's conversation with bob is not named to her.
+    assert len(sent) == 1 and f"unread-{people['elsewhere'].pk}" in str(sent)
+    assert f"unread-{people['dm'].pk}" not in str(sent)

@@ -2,9 +2,9 @@
 desktop (1280x800) and a phone (390x844): each test is one page in one look, and fails listing what axe found.
 
 The pages hold what a person really sees: a room with messages from several people (one's own, an edited one,
-a long one), a conversation, the unread divider, a form with its error, the moderator's report queue. The
-theme is the browser's (Playwright's color_scheme); a few pages are checked in the account's theme over the
-browser's opposite one too.
+a long one, a formatted one with coloured code), a conversation, the unread divider, a form with its error, the
+moderator's report queue. The theme is the browser's (Playwright's color_scheme); a few pages are checked in
+the account's theme over the browser's opposite one too.
 
 People are signed in with a session cookie (Django's force_login): the log-in form is a page checked here
 itself, and going through it for each of the ~90 tests would double the time they take.
@@ -30,6 +30,11 @@ VIEWPORTS = {
 }
 THEMES = ["light", "dark"]
 LONG = " ".join(["A long message that wraps over many lines on a phone and on a desktop alike."] * 12)
+# Every kind of formatting, code in colour included: its contrast is checked in both themes.
+FORMATTED = (
+    "**Agenda** _draft_ ~~old~~ `call()` at https://example.com/plan :tada:\n> quoted\n\n- one\n- two\n\n"
+    '```python\ndef plan(items: list[str]) -> int:\n    # count them\n    return len(items) + 1  # "one more"\n```'
+)
 MISSING = "/rooms/no-such-room/"
 
 
@@ -93,6 +98,7 @@ def build_scene() -> None:
     services.edit_message(alice, own.pk, "Me, in five minutes.")
     post(carol, general, LONG)
     spam = post(carol, general, "Buy followers, cheap!")
+    post(bob, general, FORMATTED)
     last = post(bob, general, "Great, see you there.")
     services.mark_read(alice, general.pk, last.seq)
     moderation.report_message(bob, spam.pk, "Spam")
@@ -154,6 +160,12 @@ def in_room(act: Callable[[Page], None]) -> Callable[[Scene], Page]:
         return page
 
     return open_page
+
+
+def write_with_help(page: Page) -> None:
+    page.get_by_text("Formatting", exact=True).click()
+    page.locator("#composer textarea").press_sequentially("Done :ta")
+    expect(page.get_by_role("listbox", name="Emoji").get_by_role("option").first).to_be_visible()
 
 
 def open_message_menu(page: Page) -> None:
@@ -234,6 +246,7 @@ PAGES: dict[str, Callable[[Scene], Page]] = {
     "room": at("/rooms/general/"),
     "room-message-menu": in_room(open_message_menu),
     "room-editing": in_room(edit_own_message),
+    "room-writing": in_room(write_with_help),
     "room-person-card": in_room(open_person_card),
     "room-switcher": in_room(open_switcher),
     "room-shortcuts": in_room(open_shortcuts),

@@ -167,9 +167,9 @@ def test_readme_screenshots_of_a_real_conversation(new_context, make_user):
     for author, text in (
         (alice, "Morning! The release candidate is up on staging."),
         (bob, "Nice. I'll run the smoke tests now."),
-        (bob, "All green on Chromium and Firefox 🎉"),
+        (bob, "All green: `make test` passes on **Chromium** and **Firefox** :tada:"),
         (carol, "我看了一下中文界面，翻译都没问题。"),
-        (alice, "Great, shipping at 3pm then."),
+        (alice, 'Great, shipping at 3pm:\n```python\nVERSION = "2.0"  # formatting and emoji\n```'),
     ):
         post(author, room, text)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,9 @@ urlpatterns = [
     path("rooms/<str:slug>/join/", views.join, name="join"),
     path("dm/<str:username>/", views.direct, name="direct"),
     path("m/<int:message_id>/", views.permalink, name="permalink"),
+    path("m/<int:message_id>/source/", views.source, name="source"),
     path("people/", views.people, name="people"),
     path("switch/", views.switch, name="switch"),
     path("read-all/", views.read_all, name="read_all"),
+    path("emoji/", views.emoji, name="emoji"),
 ]

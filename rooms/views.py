@@ -5,9 +5,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from realtime import limits, presence
 
-from . import access, services
+from . import access, services, shortcodes
 from .errors import slow_down
 from .forms import RoomForm
 from .models import Message, Room
@@ -144,6 +145,16 @@ def history(request: HttpRequest, room_id: int) -> HttpResponse:
 
 @never_cache
 @login_required
+def source(request: HttpRequest, message_id: int) -> JsonResponse:
+    """My message as I wrote it (Markdown), for the edit form: the page only has it rendered."""
+    try:
+        return JsonResponse({"body": services.source_of(request.user, message_id)})
+    except services.ChatError:
+        raise Http404 from None
+
+
+@never_cache
+@login_required
 def permalink(request: HttpRequest, message_id: int) -> HttpResponse:
     message = get_object_or_404(Message.objects.visible().select_related("room"), pk=message_id)
     room = access.readable_room(request.user, message.room_id)
@@ -174,6 +185,14 @@ def read_all(request: HttpRequest) -> HttpResponse:
     services.mark_all_read(request.user)
     back = request.POST.get("next", "")
     return redirect(back if url_has_allowed_host_and_scheme(back, {request.get_host()}) else "rooms:index")
+
+
+@login_required
+def emoji(request: HttpRequest) -> JsonResponse:
+    """The composer's suggestions after ":" (static/js/suggest.js): emoji by shortcode or name, in the page's
+    language."""
+    found = shortcodes.suggest(request.GET.get("q", "")[:40], translation.get_language())
+    return JsonResponse({"suggestions": [{"emoji": e.char, "code": e.code} for e in found]})
 
 
 SWITCH_RESULTS = 8  # rooms, and as many people, the quick switcher lists for what was typed

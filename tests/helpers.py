@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import html
 import json
 import uuid
 
@@ -14,7 +13,7 @@ from django.test import Client
 
 from chatsite.asgi import application
 
-from .support.production import ARTICLE, BODY  # a page's reading of message frames, shared with the soak's clients
+from .support.production import ARTICLE, body_text  # a page's reading of message frames, shared with the soak's
 
 ORIGIN = (b"origin", b"http://127.0.0.1")
 User = get_user_model()
@@ -100,8 +99,7 @@ class PageModel:
             if deleted:
                 self.messages.pop(pk, None)
             else:
-                body = BODY.search(chunk)[1]
-                self.messages[pk] = (seq, changed, html.unescape(body))
+                self.messages[pk] = (seq, changed, body_text(chunk))
 
     def bodies(self) -> list[str]:
         return [body for _, (seq, _, body) in sorted(self.messages.items(), key=lambda kv: kv[1][0])]

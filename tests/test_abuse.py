@@ -39,7 +39,7 @@ def plant(author, room: Room, count: int, body: str) -> None:
 @pytest.mark.django_db
 @pytest.mark.parametrize("estimate", ["as set", "blind"])
 def test_a_catch_up_answer_never_exceeds_its_byte_ceiling(people, monkeypatch, estimate):
-    """The worst text for escaping: '"' becomes six bytes. However many such messages, the answer to one
+    """Text that grows when rendered: '<' becomes four bytes. However many such messages, the answer to one
     catch-up stays under the ceiling: whole (every message) or, past it, the short "reloading" frame. The
     ceiling holds even when the estimate made before rendering is blind to the markup (it is measured)."""
     if estimate == "blind":
@@ -48,9 +48,9 @@ def test_a_catch_up_answer_never_exceeds_its_byte_ceiling(people, monkeypatch, e
     real_render = frames.render_partial
     monkeypatch.setattr(frames, "render_partial", lambda name, c: rendered.append(name) or real_render(name, c))
     alice, general = people["alice"], people["general"]
-    worst = '"' * 3971  # 22 of these fit the ceiling without their markup, not with it
+    worst = "<" * 3971  # 33 of these fit the ceiling without their markup, not with it
     sizes = []
-    for _ in range(12):
+    for _ in range(20):
         for _ in range(2):
             services.post_message(alice, general.pk, worst, uuid.uuid4())
         rendered.clear()

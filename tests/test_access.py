@@ -46,7 +46,9 @@ def test_the_send_path_stores_exactly_when_the_rule_allows():
     def twin(store_it):
         def stores(person, room) -> bool:
             moderator = access.is_moderator(person)
-            return store_it(person, room.pk, "probe", uuid.uuid4(), timezone.now(), moderator) is not None
+            return (
+                store_it(person, room.pk, "probe", "<p>probe</p>", uuid.uuid4(), timezone.now(), moderator) is not None
+            )
 
         return stores
 

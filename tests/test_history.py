@@ -11,6 +11,7 @@ from rooms import services
 from rooms.models import Membership
 
 from .helpers import make_user
+from .support.production import body_text
 
 pytestmark = pytest.mark.django_db
 
@@ -27,8 +28,10 @@ def say(user, room, *texts):
 
 
 def shown(content: str) -> list[str]:
-    """The bodies of the messages on the page (not of the page script's templates)."""
-    return re.findall(r'<article id="msg-\d+"[^>]*>.*?<div class="body">(.*?)</div>', content, re.S)
+    """The text of the messages on the page (not of the page script's templates)."""
+    return [
+        body_text(a) for a in re.findall(r'<article id="msg-\d+"[^>]*>.*?<div class="body">.*?</div>', content, re.S)
+    ]
 
 
 def test_history_pages_back_to_the_first_message_with_bounded_queries(

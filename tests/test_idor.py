@@ -174,6 +174,23 @@ def probe_permalink(w: World) -> None:
     assert w.as_alice.get("/m/999999/").status_code == 404
 
 
+def probe_source(w: World) -> None:
+    link = f"/m/{w.secret.pk}/source/"
+    assert to_login(w.anonymous.get(link))
+    for outsider in (w.as_carol, w.as_staff):
+        assert outsider.get(link).status_code == 404
+    assert w.as_alice.get(link).status_code == 404  # in the conversation, but only its author edits it
+    as_bob = Client()
+    as_bob.force_login(w.bob)
+    assert as_bob.get(link).json() == {"body": SECRET}
+    assert w.as_alice.get(f"/m/{w.gone.pk}/source/").status_code == 404  # deleted: gone for its author too
+
+
+def probe_emoji(w: World) -> None:
+    assert to_login(w.anonymous.get("/emoji/", {"q": "smile"}))
+    assert {"emoji": "😄", "code": ":smile:"} in w.as_carol.get("/emoji/", {"q": "smile"}).json()["suggestions"]
+
+
 def probe_person_card(w: World) -> None:
     assert to_login(w.anonymous.get("/people/alice/card/"))
     card = w.as_carol.get("/people/alice/card/")  # what everyone signed in sees of her (as People lists her)
@@ -198,6 +215,8 @@ SITE: dict[str, Callable[[World], None]] = {
     "rooms:direct": probe_direct,
     "rooms:join": probe_join,
     "rooms:permalink": probe_permalink,
+    "rooms:source": probe_source,
+    "rooms:emoji": probe_emoji,
     "person_card": probe_person_card,
     "media": probe_media,
 }

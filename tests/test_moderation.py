@@ -383,7 +383,7 @@ async def test_a_muted_person_reads_but_cannot_write_until_the_mute_ends(people)
     # Once the mute is over, sends go through again.
     await database_sync_to_async(Mute.objects.update)(until=timezone.now() - dt.timedelta(seconds=1))
     await bob_here.send_to(text_data=send_frame("I'm back"))
-    await frames_until(bob_here, "I&#x27;m back")
+    await frames_until(bob_here, "I'm back")
     await bob_here.disconnect()
     await bob_there.disconnect()
 

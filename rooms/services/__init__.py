@@ -18,6 +18,7 @@ from .messages import (
     parse_client_id,
     parse_number,
     post_message,
+    source_of,
 )
 from .read_state import mark_all_read, mark_read, sidebar, unread_counts, unread_frame
 from .rooms import clean_room_name, create_room, default_rooms, join, members, room_ids_of, room_list, visit, welcome
@@ -55,6 +56,7 @@ __all__ = [
     "room_ids_of",
     "room_list",
     "sidebar",
+    "source_of",
     "start_direct",
     "unread_counts",
     "unread_frame",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.utils.html import escape
 from django.utils.translation import gettext
 
 from .. import access, frames
@@ -14,7 +13,7 @@ from ..models import Message
 # replaying them one by one: a catch-up costs at most that much rendering and memory, whoever asks how often.
 CATCH_UP_LIMIT = 200
 CATCH_UP_MAX_BYTES = 512 * 1024
-# About what a message's markup adds to its text (author, times, links, actions).
+# About what a message's markup adds to its rendered text (author, avatar, times, links).
 MESSAGE_MARKUP_BYTES = 600
 
 
@@ -42,13 +41,13 @@ def catch_up_frame(user: AbstractBaseUser, room_id: int, after: int) -> str:
 
 
 def _text_size(messages: list[Message]) -> int:
-    """About the bytes these messages take rendered, found without rendering them: their text as escaped, in
-    UTF-8 (escaping can make one character six bytes), plus each one's markup."""
+    """About the bytes these messages take rendered, found without rendering them: their stored HTML (a
+    character can take several bytes there: "<" is "&lt;", a bare link a whole <a>) plus each one's markup."""
     size = 0
     for message in messages:
         size += MESSAGE_MARKUP_BYTES
         if not message.is_deleted:  # a tombstone is markup only
-            size += len(escape(message.body).encode()) + 4 * message.body.count("\n")  # linebreaksbr's <br>
+            size += len(message.html.encode())
         if size > CATCH_UP_MAX_BYTES:
             break
     return size

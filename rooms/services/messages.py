@@ -15,7 +15,7 @@ from django.utils.translation import gettext, pgettext
 
 import realtime
 
-from .. import access, frames, signals
+from .. import access, formatting, frames, signals
 from ..errors import ChatError
 from ..models import Membership, Message, Room
 from . import store
@@ -72,15 +72,17 @@ def clean_body(body: str) -> str:
 def post_message(user: AbstractBaseUser, room_id: int, body: str, client_id: uuid.UUID) -> PostResult:
     """Validate, save, then broadcast on commit. A replay of an already stored client id returns that one."""
     body = clean_body(body)
+    html = formatting.render(body)  # once, here: pages and frames show what is stored
     now = timezone.now()
     try:
-        stored = store.store_message(user, room_id, body, client_id, now)
+        stored = store.store_message(user, room_id, body, html, client_id, now)
         if stored is None:
             # Refused: only now ask why (room gone, muted, locked), so a send that goes through pays nothing
             # for it. A moderator may write in a locked room: theirs is stored on a second try.
             if (refusal := access.send_refusal(user, room_id)) is not None:
                 raise refusal
-            stored = store.store_message(user, room_id, body, client_id, now, moderator=access.is_moderator(user))
+            moderator = access.is_moderator(user)
+            stored = store.store_message(user, room_id, body, html, client_id, now, moderator=moderator)
     except IntegrityError:
         # A replayed send (a reconnect resends what was not acknowledged), maybe through another socket at the
         # same moment: the unique client id stores it once, and the replay gets that message.
@@ -89,8 +91,8 @@ def post_message(user: AbstractBaseUser, room_id: int, body: str, client_id: uui
         raise access.send_refusal(user, room_id) or ChatError(gettext("That conversation does not exist."))
     message_id, seq, kind, was_member = stored
     message = Message(
-        pk=message_id, room_id=room_id, author=user, seq=seq, changed_seq=seq, body=body, client_id=client_id,
-        created_at=now,
+        pk=message_id, room_id=room_id, author=user, seq=seq, changed_seq=seq, body=body, html=html,
+        client_id=client_id, created_at=now,
     )  # fmt: skip
     if not was_member:  # writing in a room means being in it (and having read it up to here)
         join(user, Room.objects.get(pk=room_id))
@@ -135,6 +137,11 @@ def _own_message(user: AbstractBaseUser, message_id: object, *, moderator_may: b
     return message
 
 
+def source_of(user: AbstractBaseUser, message_id: object) -> str:
+    """What the author wrote (the Markdown the page shows rendered), for their edit form; nobody else's."""
+    return _own_message(user, message_id, moderator_may=False).body
+
+
 def edit_message(user: AbstractBaseUser, message_id: object, body: str) -> Message:
     body = clean_body(body)
     with transaction.atomic():
@@ -143,10 +150,10 @@ def edit_message(user: AbstractBaseUser, message_id: object, body: str) -> Messa
             raise refusal
         if message.body == body:
             return message
-        message.body = body
+        message.body, message.html = body, formatting.render(body)
         message.edited_at = timezone.now()
         message.changed_seq, _ = store.next_change(message.room_id)
-        message.save(update_fields=["body", "edited_at", "changed_seq"])
+        message.save(update_fields=["body", "html", "edited_at", "changed_seq"])
         transaction.on_commit(lambda: frames.broadcast([message]), robust=True)
     return message
 

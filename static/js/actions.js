@@ -20,12 +20,28 @@ function closable(form, input, close, enterSubmits) {
   });
 }
 
-export function openEdit(article) {
-  if (article.querySelector("form.edit")) return;
+// What I wrote, as I wrote it (the page has it rendered from its Markdown); its shown text if that fails.
+async function sourceOf(article, body) {
+  try {
+    const url = new URL("source/", article.querySelector("a.permalink").href); // /m/<id>/source/
+    const response = await fetch(url, { credentials: "same-origin" });
+    if (response.ok) return (await response.json()).body;
+  } catch {
+    // offline: edit what is shown
+  }
+  return body.innerText;
+}
+
+export async function openEdit(article) {
+  if (article.querySelector("form.edit") || article.dataset.opening) return;
+  article.dataset.opening = "1";
   const body = article.querySelector(".body");
+  const source = await sourceOf(article, body);
+  delete article.dataset.opening;
+  if (!article.isConnected || article.querySelector("form.edit")) return;
   const form = clone("edit-form-template");
   const input = form.elements.body;
-  input.value = body.innerText;
+  input.value = source;
   const original = input.value;
   // Focus goes back to the composer whichever way the edit ends, so the keyboard is never left nowhere.
   const backToComposer = () => document.querySelector("#composer textarea")?.focus();

@@ -1,7 +1,7 @@
 // Roomcast's page script. The server renders every fragment once for all viewers; these modules add what
 // differs per viewer, place messages in order exactly once, notice a lost frame, and keep what I send until
 // the server has it. This file only wires them: socket.js (the connection), timeline.js (placing messages),
-// scroll.js, sidebar.js, read.js (read marks), composer.js and pending.js (sending), drafts.js (what was
+// scroll.js, sidebar.js, read.js (read marks), composer.js, suggest.js (emoji by name) and pending.js (sending), drafts.js (what was
 // written, kept in the browser), actions.js (edit, delete, report), layout.js (drawer, members, the pill, the
 // tab's unread count), keyboard.js (shortcuts), avatar.js (a new picture's preview on the settings page);
 // anatomy.js and clock.js shape the list; page.js and strings.js are what they share.
@@ -16,6 +16,7 @@ import * as read from "./read.js";
 import * as scroll from "./scroll.js";
 import * as sidebar from "./sidebar.js";
 import * as socket from "./socket.js";
+import * as suggest from "./suggest.js";
 import * as timeline from "./timeline.js";
 
 // On every (re)open, after the catch-up request: resend what was never answered, then mark read afresh.
@@ -28,7 +29,8 @@ socket.onFinalClose((reason) => {
   pending.stop();
 });
 
-for (const part of [socket, timeline, sidebar, read, composer, pending, drafts, actions, scroll, layout, keyboard, avatar]) {
+const parts = [socket, timeline, sidebar, read, composer, suggest, pending, drafts, actions, scroll, layout, keyboard, avatar];
+for (const part of parts) {
   part.start();
 }
 

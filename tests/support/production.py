@@ -159,6 +159,14 @@ def server_env(
 
 ARTICLE = re.compile(r'<article id="msg-(\d+)" class="message( deleted)?"[^>]*?data-seq="(\d+)" data-changed="(\d+)"')
 BODY = re.compile(r'<div class="body">(.*?)</div>', re.S)
+TAG = re.compile(r"<[^>]+>")
+
+
+def body_text(chunk: str) -> str:
+    """A message's text as a reader sees it (its formatting's tags dropped), from its rendered article."""
+    return html.unescape(TAG.sub("", BODY.search(chunk)[1]))
+
+
 ACK = re.compile(r'data-client-id="([^"]+)" data-ok="([01])">([^<]*)<')
 UPTO = re.compile(r'data-upto="(\d+)"')
 OUTAGE = "Live updates are interrupted"
@@ -299,7 +307,7 @@ class Page:
         if deleted:
             self.messages.pop(pk, None)
         else:
-            self.messages[pk] = (seq, changed, html.unescape(BODY.search(chunk)[1]))
+            self.messages[pk] = (seq, changed, body_text(chunk))
 
     def advance(self, changed: int, upto: int = 0) -> None:
         self.cursor = max(self.cursor, upto)

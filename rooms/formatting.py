@@ -1,0 +1,70 @@
+"""What a message looks like: its Markdown source rendered once, when it is sent or edited, to the HTML stored
+beside it (history pages and frames never render it again).
+
+The subset a chat needs: bold, italic, strikethrough, inline code, fenced code blocks highlighted by Pygments
+(CSS classes; static/code.css has both themes' colours), quotes, lists, links and bare URLs, line breaks as
+typed, and `:smile:`-style shortcodes as emoji (outside code). No headings, images, tables or raw HTML.
+
+Whatever markdown-it makes goes through nh3 to an allow-list of tags and attributes, so a message can never
+carry a script, an event handler, a javascript: URL, or an attribute htmx or its ws extension would act on
+(id, hx-*, ws-*, data-*, name, form): it cannot swap, trigger or replace anything on the page.
+"""
+
+from __future__ import annotations
+
+import emoji
+import nh3
+from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.token import STANDARD_TYPES
+from pygments.util import ClassNotFound
+
+TAGS = {"p", "br", "strong", "em", "del", "s", "code", "pre", "blockquote", "ul", "ol", "li", "a", "span"}
+ATTRIBUTES = {"a": {"href"}, "ol": {"start"}}
+URL_SCHEMES = {"http", "https", "mailto"}
+# The only classes a message may carry: Pygments' token classes ("k", "nf", "s2"…), none of which the page's
+# own stylesheet or script uses.
+CODE_CLASSES = frozenset(c for c in STANDARD_TYPES.values() if c)
+_FORMATTER = HtmlFormatter(nowrap=True)
+
+
+def _highlight(code: str, language: str, attrs: str) -> str:
+    """A fenced block in a language Pygments knows, as token spans; otherwise "" (markdown-it escapes it)."""
+    try:
+        lexer = get_lexer_by_name(language.strip()) if language.strip() else None
+    except ClassNotFound:
+        lexer = None
+    return highlight(code, lexer, _FORMATTER) if lexer else ""
+
+
+def _shortcodes(state: StateCore) -> None:
+    """`:smile:` becomes 😄 in text, never in code (inline code and fences are tokens of their own)."""
+    for block in state.tokens:
+        for token in block.children or ():
+            if token.type == "text" and ":" in token.content:
+                token.content = emoji.emojize(token.content, language="alias")
+
+
+_markdown = (
+    MarkdownIt("commonmark", {"html": False, "linkify": True, "breaks": True, "highlight": _highlight})
+    .disable(["heading", "lheading", "hr", "image", "code", "html_block", "html_inline", "reference", "entity"])
+    .enable(["strikethrough", "linkify"])
+)
+_markdown.core.ruler.push("emoji_shortcodes", _shortcodes)
+
+
+def render(source: str) -> str:
+    """The message's HTML: safe to put on the page as it is."""
+    return nh3.clean(
+        _markdown.render(source),
+        tags=TAGS,
+        attributes=ATTRIBUTES,
+        allowed_classes={"span": CODE_CLASSES},
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener nofollow ugc",
+        set_tag_attribute_values={"a": {"target": "_blank"}},
+        strip_comments=True,
+    ).strip()

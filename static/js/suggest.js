@@ -1,0 +1,90 @@
+// Suggestions while writing in the composer: after ":" and two letters, emoji by name (the server's
+// /emoji/ list, in the page's language); picking one puts the emoji itself in the text. A listbox under the
+// composer, driven from the keyboard (Up/Down, Enter or Tab to pick, Escape to close) or by a click.
+const TRIGGER = /(^|\s):([^\s:]{2,30})$/u; // ":smi", ":大笑" before the caret
+const input = () => document.querySelector("#composer textarea");
+const list = () => document.getElementById("composer-suggestions");
+
+let active = -1;
+let asked = 0; // the newest request: answers to older ones are dropped
+
+function options() {
+  return [...list().querySelectorAll("[role=option]")];
+}
+
+function show(index) {
+  const items = options();
+  active = (index + items.length) % items.length;
+  items.forEach((item, i) => item.setAttribute("aria-selected", String(i === active)));
+  input().setAttribute("aria-activedescendant", items[active].id);
+}
+
+function close() {
+  const box = list();
+  if (!box || box.hidden) return;
+  box.hidden = true;
+  box.replaceChildren();
+  active = -1;
+  input().removeAttribute("aria-activedescendant");
+}
+
+function pick(item) {
+  const box = input();
+  const before = box.value.slice(0, box.selectionStart).replace(TRIGGER, `$1${item.dataset.insert} `);
+  box.value = before + box.value.slice(box.selectionStart);
+  box.setSelectionRange(before.length, before.length);
+  close();
+  box.focus();
+  box.dispatchEvent(new Event("input", { bubbles: true })); // drafts and typing notices see the change
+}
+
+async function typed(evt) {
+  if (!evt.target.matches?.("#composer textarea") || !list()) return;
+  const match = evt.target.value.slice(0, evt.target.selectionStart).match(TRIGGER);
+  if (!match) return close();
+  const ask = ++asked;
+  let found = [];
+  try {
+    const response = await fetch(`${list().dataset.emojiUrl}?q=${encodeURIComponent(match[2])}`);
+    if (response.ok) found = (await response.json()).suggestions;
+  } catch {
+    return; // offline: no suggestions, the shortcode still turns into its emoji when sent
+  }
+  if (ask !== asked) return;
+  if (!found.length) return close();
+  list().replaceChildren(
+    ...found.map((s, i) => {
+      const item = document.createElement("li");
+      item.id = `composer-suggestion-${i}`;
+      item.setAttribute("role", "option");
+      item.dataset.insert = s.emoji;
+      item.textContent = `${s.emoji} ${s.code}`;
+      return item;
+    }),
+  );
+  list().hidden = false;
+  show(0);
+}
+
+// Capture phase: while the list is open, these keys are its own, not the composer's (Enter does not send).
+function keyDown(evt) {
+  if (!evt.target.matches?.("#composer textarea") || !list() || list().hidden) return;
+  const keys = { ArrowDown: () => show(active + 1), ArrowUp: () => show(active - 1), Escape: close };
+  keys.Enter = keys.Tab = () => pick(options()[active]);
+  if (!keys[evt.key] || evt.isComposing || (evt.key === "Enter" && evt.shiftKey)) return;
+  evt.preventDefault();
+  evt.stopPropagation();
+  keys[evt.key]();
+}
+
+function clicked(evt) {
+  const item = evt.target.closest?.("#composer-suggestions [role=option]");
+  if (item) pick(item);
+  else if (!evt.target.closest?.("#composer")) close();
+}
+
+export function start() {
+  document.addEventListener("input", typed);
+  document.addEventListener("keydown", keyDown, true);
+  document.addEventListener("click", clicked);
+}

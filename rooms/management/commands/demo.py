@@ -1,4 +1,5 @@
-"""Demo data for a first look: two people, a moderator, an admin and two rooms with a few messages."""
+"""Demo data for a first look: two people, a moderator, an admin and two rooms, General (the default room) with a
+few messages."""
 
 import uuid
 
@@ -48,8 +49,13 @@ class Command(BaseCommand):
             if not Room.objects.filter(name=name).exists():
                 services.create_room(people["alice"], name, about)
         general = Room.objects.get(name="General")
+        Room.objects.filter(pk=general.pk).update(is_default=True)  # where people who sign up start
         if not general.messages.exists():
-            for author, text in [("alice", "Welcome to Roomcast!"), ("bob", "Hi alice 👋")]:
+            for author, text in [
+                ("alice", "Welcome to Roomcast!"),
+                ("bob", "Hi alice 👋"),
+                ("alice", 'Messages take **Markdown**, `code`, :tada: and code:\n```python\nprint("hello")\n```'),
+            ]:
                 services.join(people[author], general)
                 services.post_message(people[author], general.pk, text, uuid.uuid4())
         ready = gettext("Demo ready: log in as alice, bob, mod or admin with %(password)s.")

@@ -12,8 +12,11 @@ carry a script, an event handler, a javascript: URL, or an attribute htmx or its
 
 from __future__ import annotations
 
+import re
+
 import emoji
 import nh3
+from django.utils.html import escape
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from pygments import highlight
@@ -28,6 +31,11 @@ URL_SCHEMES = {"http", "https", "mailto"}
 # The only classes a message may carry: Pygments' token classes ("k", "nf", "s2"…), none of which the page's
 # own stylesheet or script uses.
 CODE_CLASSES = frozenset(c for c in STANDARD_TYPES.values() if c)
+# Links go to other sites, whole: not to a path of this one (a relative or scheme-relative URL).
+_ABSOLUTE = re.compile(r"(https?://|mailto:)", re.IGNORECASE)
+# Markup can make text many times larger (a code block is a span per token, a bare link a whole <a>); past
+# this a message shows as plain text, so one message cannot fill a reader's outbox or a catch-up.
+MAX_HTML = 32 * 1024
 _FORMATTER = HtmlFormatter(nowrap=True)
 
 
@@ -54,17 +62,31 @@ _markdown = (
     .enable(["strikethrough", "linkify"])
 )
 _markdown.core.ruler.push("emoji_shortcodes", _shortcodes)
+_markdown.linkify.set({"fuzzy_link": False})  # "main.py" or "README.md" is a file name, not a site
 
 
-def render(source: str) -> str:
-    """The message's HTML: safe to put on the page as it is."""
+def _attribute(tag: str, name: str, value: str) -> str | None:
+    return value if name != "href" or _ABSOLUTE.match(value) else None
+
+
+def sanitize(html: str) -> str:
+    """Only the allow-list's tags and attributes, whatever `html` holds."""
     return nh3.clean(
-        _markdown.render(source),
+        html,
         tags=TAGS,
         attributes=ATTRIBUTES,
+        attribute_filter=_attribute,
         allowed_classes={"span": CODE_CLASSES},
         url_schemes=URL_SCHEMES,
         link_rel="noopener nofollow ugc",
         set_tag_attribute_values={"a": {"target": "_blank"}},
         strip_comments=True,
     ).strip()
+
+
+def render(source: str) -> str:
+    """The message's HTML: safe to put on the page as it is."""
+    html = sanitize(_markdown.render(source))
+    if len(html) > MAX_HTML:
+        html = "<p>" + escape(source).replace("\n", "<br>\n") + "</p>"
+    return html

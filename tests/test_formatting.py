@@ -95,6 +95,20 @@ CORPUS = [
     "`<script>alert(1)</script>`",
     '```"><script>alert(1)</script>\nx\n```',
     '```python" onload="alert(1)\nx = 1\n```',
+    "[x](//evil.example/steal)",
+    "[x](/accounts/logout/)",
+]
+
+# What the sanitizer itself must stop, whatever the Markdown stage lets through (it escapes raw HTML today;
+# these prove the allow-list holds on its own).
+RAW = [
+    '<div id="composer" hx-swap-oob="true" hx-get="/accounts/logout/" hx-trigger="load">x</div>',
+    '<script>alert(1)</script><style>*{display:none}</style><iframe src="https://evil.example"></iframe>',
+    '<img src="https://tracker.example/p.gif"><svg onload="alert(1)"></svg><math><mi>x</mi></math>',
+    '<a href="javascript:alert(1)" onclick="alert(1)" data-hx-post="/read-all/">a</a><a href="/m/1/">b</a>',
+    '<form ws-send><input name="body" form="composer" value="spam"><button>go</button></form>',
+    '<span class="message mine dot menu-toggle k" id="msg-1" data-card>spoof</span>',
+    '<p style="position:fixed;inset:0" title="t" lang="en">cover</p><code class="language-x">c</code>',
 ]
 
 ALLOWED_ATTRIBUTES = {"a": {"href", "target", "rel", "title"}, "ol": {"start"}, "span": {"class"}}
@@ -114,8 +128,9 @@ class Inert(HTMLParser):
 
 
 def assert_inert(html: str) -> None:
-    Inert().feed(html)
-    Inert().close()
+    checker = Inert()
+    checker.feed(html)
+    checker.close()
 
 
 class Attributes(HTMLParser):
@@ -141,6 +156,24 @@ def body_of(html: str, message_id: int) -> str:
 @pytest.mark.parametrize("payload", CORPUS)
 def test_the_corpus_is_inert_as_rendered(payload):
     assert_inert(render(payload))
+
+
+@pytest.mark.parametrize("html", RAW)
+def test_the_sanitizer_alone_keeps_only_the_allow_list(html):
+    assert_inert(formatting.sanitize(html))
+
+
+def test_links_go_to_other_sites_whole_never_to_a_path_here():
+    html = render("[a](//evil.example/x) [b](/accounts/logout/) [c](https://ok.example/) main.py README.md")
+    assert html.count("href=") == 1 and 'href="https://ok.example/"' in html
+    assert "http://main.py" not in html  # a file name is not a site
+
+
+def test_a_message_whose_markup_would_be_huge_shows_as_plain_text():
+    source = "```python\n" + "a+" * 1990 + "\n```"
+    html = render(source)
+    assert len(html) <= formatting.MAX_HTML and html.startswith("<p>```python<br>")
+    assert len(render("https://a.example " * 200)) <= formatting.MAX_HTML
 
 
 @pytest.mark.django_db(transaction=True)
@@ -189,6 +222,24 @@ def test_rendered_when_sent_and_edited_never_when_shown(people, monkeypatch):
     client.force_login(people["bob"])
     page = client.get(f"/rooms/{general.slug}/").content.decode()
     assert "<em>second</em>" in page and calls == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_messages_from_before_formatting_show_plain_until_the_migration_renders_them(people):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from rooms.models import Message
+
+    alice, general = people["alice"], people["general"]
+    message = services.post_message(alice, general.pk, "**old** <b>", uuid.uuid4()).message
+    Message.objects.filter(pk=message.pk).update(html="")  # as a previous version's worker stored it
+    client = Client()
+    client.force_login(people["bob"])
+    assert body_of(client.get(f"/rooms/{general.slug}/").content.decode(), message.pk) == "**old** &lt;b&gt;"
+    import_module("rooms.migrations.0010_render_existing_messages").render_existing(apps, None)
+    assert Message.objects.get(pk=message.pk).html == "<p><strong>old</strong> &lt;b&gt;</p>"
 
 
 @pytest.mark.django_db(transaction=True)

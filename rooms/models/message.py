@@ -36,7 +36,8 @@ class Message(models.Model):
     body = models.TextField(_("text"), max_length=MAX_LENGTH)
     # The body as it shows: rendered from its Markdown and sanitized once, when it is sent or edited
     # (rooms/formatting.py), so pages and frames put it in as it is.
-    html = models.TextField(_("rendered text"), editable=False, default="")
+    # db_default: rows a worker of the previous version inserts during a deploy get "" (shown as plain text).
+    html = models.TextField(_("rendered text"), editable=False, default="", db_default="")
     # Chosen by the sending page; a replayed send with the same id is stored once.
     client_id = models.UUIDField(_("client id"), default=uuid.uuid4, editable=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False, db_index=True)

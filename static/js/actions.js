@@ -20,25 +20,30 @@ function closable(form, input, close, enterSubmits) {
   });
 }
 
-// What I wrote, as I wrote it (the page has it rendered from its Markdown); its shown text if that fails.
-async function sourceOf(article, body) {
+// What I wrote, as I wrote it (the page has it rendered from its Markdown); null if the server cannot say
+// (then there is no edit: editing the shown text would drop the formatting, and the edit could not be sent).
+async function sourceOf(article) {
   try {
     const url = new URL("source/", article.querySelector("a.permalink").href); // /m/<id>/source/
     const response = await fetch(url, { credentials: "same-origin" });
     if (response.ok) return (await response.json()).body;
   } catch {
-    // offline: edit what is shown
+    // offline
   }
-  return body.innerText;
+  return null;
 }
 
 export async function openEdit(article) {
   if (article.querySelector("form.edit") || article.dataset.opening) return;
   article.dataset.opening = "1";
-  const body = article.querySelector(".body");
-  const source = await sourceOf(article, body);
+  const composer = document.querySelector("#composer textarea");
+  const written = composer?.value;
+  const source = await sourceOf(article);
   delete article.dataset.opening;
-  if (!article.isConnected || article.querySelector("form.edit")) return;
+  // Not once the person has gone on writing meanwhile: the form would take their focus mid-sentence.
+  if (source === null || !article.isConnected || article.querySelector("form.edit")) return;
+  if (composer && composer.value !== written) return;
+  const body = article.querySelector(".body");
   const form = clone("edit-form-template");
   const input = form.elements.body;
   input.value = source;

@@ -19,7 +19,10 @@ function show(index) {
   input().setAttribute("aria-activedescendant", items[active].id);
 }
 
+const triggered = (box) => box.value.slice(0, box.selectionStart).match(TRIGGER);
+
 function close() {
+  asked += 1; // an answer still on its way must not open the list again
   const box = list();
   if (!box || box.hidden) return;
   box.hidden = true;
@@ -40,7 +43,7 @@ function pick(item) {
 
 async function typed(evt) {
   if (!evt.target.matches?.("#composer textarea") || !list()) return;
-  const match = evt.target.value.slice(0, evt.target.selectionStart).match(TRIGGER);
+  const match = triggered(evt.target);
   if (!match) return close();
   const ask = ++asked;
   let found = [];
@@ -48,7 +51,7 @@ async function typed(evt) {
     const response = await fetch(`${list().dataset.emojiUrl}?q=${encodeURIComponent(match[2])}`);
     if (response.ok) found = (await response.json()).suggestions;
   } catch {
-    return; // offline: no suggestions, the shortcode still turns into its emoji when sent
+    // offline: no suggestions; the shortcode still turns into its emoji when sent
   }
   if (ask !== asked) return;
   if (!found.length) return close();
@@ -69,6 +72,8 @@ async function typed(evt) {
 // Capture phase: while the list is open, these keys are its own, not the composer's (Enter does not send).
 function keyDown(evt) {
   if (!evt.target.matches?.("#composer textarea") || !list() || list().hidden) return;
+  // The caret moved away from the ":word" (or the text was sent): the list is stale, the key the composer's.
+  if (!triggered(evt.target)) return close();
   const keys = { ArrowDown: () => show(active + 1), ArrowUp: () => show(active - 1), Escape: close };
   keys.Enter = keys.Tab = () => pick(options()[active]);
   if (!keys[evt.key] || evt.isComposing || (evt.key === "Enter" && evt.shiftKey)) return;

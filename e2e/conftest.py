@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -219,6 +220,28 @@ def _e2e_session(asgi_live_server: LiveServer) -> Iterator[None]:
 def _e2e_test() -> Iterator[None]:
     yield
     _FRAMES.clear()
+
+
+@pytest.fixture(autouse=True)
+def _server_quiet_before_flush(transactional_db) -> Iterator[None]:
+    """After a test (its browser contexts are closed first: they are its own fixtures), wait until the server
+    has finished what their last requests and sockets started in the database, before the flush empties it:
+    a query still running then deadlocked with the flush's TRUNCATE (seen once in CI)."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    deadline = time.monotonic() + 5
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND state <> 'idle'"
+            )
+            if not cursor.fetchone()[0]:
+                return
+            time.sleep(0.05)
 
 
 # ---- seeding through the service layer ---------------------------------------------------------------------

@@ -60,7 +60,9 @@ async def test_a_room_message_never_reaches_the_same_room_of_a_deployment_on_ano
             carol_b = page_on(b, general, cookies["carol"], "carol on B")
             pages = [alice_a, bob_a, carol_b]
             with running(pages):
-                assert await until(lambda: all(p.connected.is_set() for p in pages))
+                # Caught up, not just connected: B's catch-up reads the database A writes to, so one answered
+                # after alice's message would show it without any frame crossing over.
+                assert await until(lambda: all(p.caught_up.is_set() for p in pages))
                 await alice_a.say("for deployment A only")
                 # Delivered live within A (so the message did go out on A's Redis)...
                 assert await until(lambda: bob_a.bodies() == ["for deployment A only"])

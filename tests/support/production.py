@@ -191,7 +191,8 @@ class Page:
         self.frames: list[str] = []  # kept only when `keep_frames`
         self.keep_frames = False
         self.ws = None
-        self.connected = asyncio.Event()
+        self.connected = asyncio.Event()  # the socket is open (its catch-up asked, maybe not answered)
+        self.caught_up = asyncio.Event()  # a catch-up has been answered
         self.connects = 0
         self.closes: list[int | None] = []
         self.final_close: int | None = None
@@ -294,6 +295,7 @@ class Page:
                 self.place("<article " + chunk)
             if upto := UPTO.search(frame[: frame.find(">")]):  # a catch-up: complete up to there
                 self.advance(0, int(upto[1]))
+                self.caught_up.set()
 
     def place(self, chunk: str) -> None:
         match = ARTICLE.match(chunk)

@@ -25,9 +25,7 @@ def catch_up_frame(user: AbstractBaseUser, room_id: int, after: int) -> str:
     # A message posted and then edited or deleted comes once, under its latest number, so the page cannot
     # count its way up: the frame says it is complete up to the room's last change (read before the query).
     changes = list(
-        room.messages.filter(changed_seq__gt=after)
-        .select_related("author__profile")
-        .order_by("changed_seq")[: CATCH_UP_LIMIT + 1]
+        room.messages.filter(changed_seq__gt=after).for_display().order_by("changed_seq")[: CATCH_UP_LIMIT + 1]
     )
     # Too much to replay is found before rendering (the cost), and the rendered frame measured (the ceiling).
     if len(changes) > CATCH_UP_LIMIT or _text_size(changes) > CATCH_UP_MAX_BYTES:

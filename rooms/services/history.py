@@ -9,8 +9,7 @@ PAGE_SIZE = 50
 
 def history(room: Room, before_seq: int | None = None, limit: int = PAGE_SIZE) -> tuple[list[Message], bool]:
     """Up to `limit` visible messages before `before_seq` (or the newest), oldest first, and whether more exist."""
-    # Authors with their profiles: a message shows its author's display name and avatar (accounts.people).
-    query = room.messages.visible().select_related("author__profile").order_by("-seq")
+    query = room.messages.visible().for_display().order_by("-seq")
     if before_seq is not None:
         query = query.filter(seq__lt=before_seq)
     page = list(query[: limit + 1])
@@ -19,7 +18,7 @@ def history(room: Room, before_seq: int | None = None, limit: int = PAGE_SIZE) -
 
 def newer(room: Room, after_seq: int, limit: int = PAGE_SIZE) -> tuple[list[Message], bool]:
     """Up to `limit` visible messages after `after_seq`, oldest first, and whether more exist."""
-    query = room.messages.visible().select_related("author__profile").filter(seq__gt=after_seq).order_by("seq")
+    query = room.messages.visible().for_display().filter(seq__gt=after_seq).order_by("seq")
     page = list(query[: limit + 1])
     return page[:limit], len(page) > limit
 

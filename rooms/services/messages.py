@@ -123,7 +123,7 @@ def already_stored(user: AbstractBaseUser, client_id: str | None) -> bool:
 def _own_message(user: AbstractBaseUser, message_id: object, *, moderator_may: bool, lock: bool = False) -> Message:
     """`lock`: hold the message row until commit (inside a transaction), taken before the room's, the order a
     removal takes them in: an edit waiting behind a removal then finds the message gone instead of reviving it."""
-    messages = Message.objects.select_related("room", "author__profile")
+    messages = Message.objects.for_display().select_related("room")
     if lock:
         messages = messages.select_for_update(of=("self",))
     try:

@@ -155,6 +155,11 @@ async def online_in_room(room_id: int) -> list[str]:
     return sorted({Entry.decode(m).name for m in await store.live(room_key(room_id))}, key=str.lower)
 
 
+async def viewers_of(room_id: int) -> set[int]:
+    """The people with at least one socket on the room's page now (@here reaches them)."""
+    return {Entry.decode(m).user_id for m in await store.live(room_key(room_id))}
+
+
 async def sockets_of(user_id: int) -> int:
     """How many pages (sockets) the person has open now, on every worker."""
     return (await store.counts([user_key(user_id)]))[0]

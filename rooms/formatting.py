@@ -3,7 +3,8 @@ beside it (history pages and frames never render it again).
 
 The subset a chat needs: bold, italic, strikethrough, inline code, fenced code blocks highlighted by Pygments
 (CSS classes; static/code.css has both themes' colours), quotes, lists, links and bare URLs, line breaks as
-typed, and `:smile:`-style shortcodes as emoji (outside code). No headings, images, tables or raw HTML.
+typed, `:smile:`-style shortcodes as emoji (outside code), and @mentions (rooms/mentions.py) as links to the
+person's card. No headings, images, tables or raw HTML.
 
 Whatever markdown-it makes goes through nh3 to an allow-list of tags and attributes, so a message can never
 carry a script, an event handler, a javascript: URL, or an attribute htmx or its ws extension would act on
@@ -13,6 +14,8 @@ carry a script, an event handler, a javascript: URL, or an attribute htmx or its
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import NamedTuple
 
 import emoji
 import nh3
@@ -25,14 +28,19 @@ from pygments.lexers import get_lexer_by_name
 from pygments.token import STANDARD_TYPES
 from pygments.util import ClassNotFound
 
+from .mentions import Person, link_mentions
+
 TAGS = {"p", "br", "strong", "em", "del", "s", "code", "pre", "blockquote", "ul", "ol", "li", "a", "span"}
-ATTRIBUTES = {"a": {"href"}, "ol": {"start"}}
+ATTRIBUTES = {"a": {"href", "data-user"}, "ol": {"start"}}
 URL_SCHEMES = {"http", "https", "mailto"}
 # The only classes a message may carry: Pygments' token classes ("k", "nf", "s2"…), none of which the page's
 # own stylesheet or script uses.
 CODE_CLASSES = frozenset(c for c in STANDARD_TYPES.values() if c)
-# Links go to other sites, whole: not to a path of this one (a relative or scheme-relative URL).
+# Links go to other sites, whole (not to a path of this one: a relative or scheme-relative URL), except a
+# mention's, to the person's card; a mention names its person by id (the page highlights mentions of its reader).
 _ABSOLUTE = re.compile(r"(https?://|mailto:)", re.IGNORECASE)
+_CARD = re.compile(r"/people/[^/?#\s]+/card/\Z")
+_ATTRIBUTE_RULES = {"href": lambda v: _ABSOLUTE.match(v) or _CARD.match(v), "data-user": str.isdigit}
 # Markup can make text many times larger (a code block is a span per token, a bare link a whole <a>); past
 # this a message shows as plain text, so one message cannot fill a reader's outbox or a catch-up.
 MAX_HTML = 32 * 1024
@@ -62,11 +70,13 @@ _markdown = (
     .enable(["strikethrough", "linkify"])
 )
 _markdown.core.ruler.push("emoji_shortcodes", _shortcodes)
+_markdown.core.ruler.push("mentions", link_mentions)
 _markdown.linkify.set({"fuzzy_link": False})  # "main.py" or "README.md" is a file name, not a site
 
 
 def _attribute(tag: str, name: str, value: str) -> str | None:
-    return value if name != "href" or _ABSOLUTE.match(value) else None
+    rule = _ATTRIBUTE_RULES.get(name)
+    return value if rule is None or rule(value) else None
 
 
 def sanitize(html: str) -> str:
@@ -76,7 +86,7 @@ def sanitize(html: str) -> str:
         tags=TAGS,
         attributes=ATTRIBUTES,
         attribute_filter=_attribute,
-        allowed_classes={"span": CODE_CLASSES},
+        allowed_classes={"span": CODE_CLASSES | {"mention", "mention-here"}, "a": {"mention"}},
         url_schemes=URL_SCHEMES,
         link_rel="noopener nofollow ugc",
         set_tag_attribute_values={"a": {"target": "_blank"}},
@@ -84,9 +94,21 @@ def sanitize(html: str) -> str:
     ).strip()
 
 
+class Rendered(NamedTuple):
+    html: str
+    mentioned: frozenset[int]  # the people its @names name
+    here: bool  # whether it says @here
+
+
 def render(source: str) -> str:
     """The message's HTML: safe to put on the page as it is."""
-    html = sanitize(_markdown.render(source))
+    return render_message(source).html
+
+
+def render_message(source: str, people: Mapping[str, Person] | None = None, here: bool = False) -> Rendered:
+    """The HTML, with @names in `people` (lower-case username -> Person) linked, and @here marked if `here`."""
+    env = {"people": people, "here": here}
+    html = sanitize(_markdown.render(source, env))
     if len(html) > MAX_HTML:
         html = "<p>" + escape(source).replace("\n", "<br>\n") + "</p>"
-    return html
+    return Rendered(html, frozenset(env["mentioned"]), env["here"])

@@ -71,8 +71,8 @@ def dm_entry_frame(room: Room, other: AbstractBaseUser) -> realtime.Html:
     return localized(lambda: render_partial("dm_entry_frame", {"room": room, "other": other, "unread": 0}))
 
 
-def unread_frame(counts: Iterable[tuple[int, int]]) -> str:
-    """Unread counts, (room id, count) pairs, for the person's sidebar."""
+def unread_frame(counts: Iterable[tuple[int, int, int]]) -> str:
+    """Unread counts, (room id, unread, mentions of the person) triples, for the person's sidebar."""
     return render_partial("unread_frame", {"counts": counts})
 
 

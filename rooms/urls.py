@@ -6,6 +6,7 @@ app_name = "rooms"
 urlpatterns = [
     path("", views.index, name="index"),
     path("rooms/<int:room_id>/history/", views.history, name="history"),
+    path("rooms/<int:room_id>/mentionable/", views.mentionable, name="mentionable"),
     path("rooms/<str:slug>/", views.room, name="room"),
     path("rooms/<str:slug>/join/", views.join, name="join"),
     path("dm/<str:username>/", views.direct, name="direct"),
@@ -15,4 +16,5 @@ urlpatterns = [
     path("switch/", views.switch, name="switch"),
     path("read-all/", views.read_all, name="read_all"),
     path("emoji/", views.emoji, name="emoji"),
+    path("mentions/", views.mentions, name="mentions"),
 ]

@@ -192,7 +192,28 @@ def emoji(request: HttpRequest) -> JsonResponse:
     """The composer's suggestions after ":" (static/js/suggest.js): emoji by shortcode or name, in the page's
     language."""
     found = shortcodes.suggest(request.GET.get("q", "")[:40], translation.get_language())
-    return JsonResponse({"suggestions": [{"emoji": e.char, "code": e.code} for e in found]})
+    return JsonResponse({"suggestions": [{"insert": e.char, "label": f"{e.char} {e.code}"} for e in found]})
+
+
+@login_required
+def mentionable(request: HttpRequest, room_id: int) -> JsonResponse:
+    """The composer's suggestions after "@": the room's people by username or name."""
+    room = access.readable_room(request.user, room_id)
+    if room is None:
+        raise Http404
+    found = services.suggest_mentions(request.user, room, request.GET.get("q", "")[:40])
+    suggestions = [{"insert": f"@{username}", "label": f"{name} @{username}"} for username, name in found]
+    return JsonResponse({"suggestions": suggestions})
+
+
+@never_cache
+@login_required
+def mentions(request: HttpRequest) -> HttpResponse:
+    """The messages that mention me, newest first, each with its permalink."""
+    before = services.parse_number(request.GET.get("before", ""))
+    found, has_more = services.mentions_of(request.user, before)
+    context = {"mentions": found, "has_more": has_more, "title": gettext("Mentions")}
+    return render(request, "rooms/mentions.html", context)
 
 
 SWITCH_RESULTS = 8  # rooms, and as many people, the quick switcher lists for what was typed

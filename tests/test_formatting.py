@@ -270,5 +270,5 @@ def test_the_suggestions_follow_the_pages_language(people):
     client = Client()
     client.force_login(people["alice"])
     chinese = client.get("/emoji/", {"q": "大笑"}, headers={"Accept-Language": "zh-CN"}).json()["suggestions"]
-    assert {"emoji": "😄", "code": ":smile:"} in chinese
+    assert {"insert": "😄", "label": "😄 :smile:"} in chinese
     assert client.get("/emoji/", {"q": "大笑"}, headers={"Accept-Language": "en"}).json() == {"suggestions": []}

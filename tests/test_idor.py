@@ -188,7 +188,24 @@ def probe_source(w: World) -> None:
 
 def probe_emoji(w: World) -> None:
     assert to_login(w.anonymous.get("/emoji/", {"q": "smile"}))
-    assert {"emoji": "😄", "code": ":smile:"} in w.as_carol.get("/emoji/", {"q": "smile"}).json()["suggestions"]
+    assert {"insert": "😄", "label": "😄 :smile:"} in w.as_carol.get("/emoji/", {"q": "smile"}).json()["suggestions"]
+
+
+def probe_mentionable(w: World) -> None:
+    link = f"/rooms/{w.dm.pk}/mentionable/"
+    assert to_login(w.anonymous.get(link, {"q": "b"}))
+    for outsider in (w.as_carol, w.as_staff):  # who is in alice and bob's conversation is theirs to know
+        assert outsider.get(link, {"q": "b"}).status_code == 404
+    assert w.as_alice.get(link, {"q": "b"}).json()["suggestions"][0]["insert"] == "@bob"
+    assert w.as_alice.get("/rooms/999999/mentionable/").status_code == 404
+
+
+def probe_mentions(w: World) -> None:
+    services.post_message(w.bob, w.dm.pk, "@alice private", uuid.uuid4())
+    assert to_login(w.anonymous.get("/mentions/"))
+    for outsider in (w.as_carol, w.as_staff):  # only one's own mentions, and only where one can read
+        assert "@alice private" not in outsider.get("/mentions/").content.decode()
+    assert "private" in w.as_alice.get("/mentions/").content.decode()
 
 
 def probe_person_card(w: World) -> None:
@@ -217,6 +234,8 @@ SITE: dict[str, Callable[[World], None]] = {
     "rooms:permalink": probe_permalink,
     "rooms:source": probe_source,
     "rooms:emoji": probe_emoji,
+    "rooms:mentionable": probe_mentionable,
+    "rooms:mentions": probe_mentions,
     "person_card": probe_person_card,
     "media": probe_media,
 }

@@ -54,6 +54,15 @@ class Room(models.Model):
         _("default room"), default=False, help_text=_("People who sign up join it and start there.")
     )
 
+    # @here reaches everyone with the room open: a crowd's worth of alerts in a big room, so it is kept to
+    # rooms of at most this many members (0: never).
+    here_limit = models.PositiveIntegerField(
+        _("@here limit"),
+        default=50,
+        db_default=50,  # rooms a worker of the previous version creates during a deploy
+        help_text=_("@here may be used in this room while it has at most this many members (0: never)."),
+    )
+
     objects = RoomQuerySet.as_manager()
 
     class Meta:

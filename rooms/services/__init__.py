@@ -1,12 +1,14 @@
 """The chat's one path for every change, one module per feature: rooms (the list, creating, joining), direct
-(conversations between two people), messages (send, edit, remove), read_state (read marks, unread counts, the
-sidebar), history, catch_up, and store (the only SQL). Views, consumers and the moderation app call the names
-gathered here; the feature modules import each other directly."""
+(conversations between two people), messages (send, edit, remove), mentions (@names, @here, the Mentions
+page), read_state (read marks, unread counts, the sidebar), history, catch_up, and store (the only SQL).
+Views, consumers and the moderation app call the names gathered here; the feature modules import each other
+directly."""
 
 from ..errors import ChatError
 from .catch_up import CATCH_UP_LIMIT, CATCH_UP_MAX_BYTES, catch_up_frame
 from .direct import direct_room, dm_partner_ids, existing_direct_room, other_member, start_direct
 from .history import PAGE_SIZE, around, history, newer
+from .mentions import mentions_of, suggest_mentions
 from .messages import (
     PostResult,
     already_stored,
@@ -48,6 +50,7 @@ __all__ = [
     "mark_all_read",
     "mark_read",
     "members",
+    "mentions_of",
     "newer",
     "other_member",
     "parse_client_id",
@@ -58,6 +61,7 @@ __all__ = [
     "sidebar",
     "source_of",
     "start_direct",
+    "suggest_mentions",
     "unread_counts",
     "unread_frame",
     "visit",

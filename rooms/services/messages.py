@@ -15,10 +15,10 @@ from django.utils.translation import gettext, pgettext
 
 import realtime
 
-from .. import access, formatting, frames, signals
+from .. import access, frames, signals
 from ..errors import ChatError
 from ..models import Membership, Message, Room
-from . import store
+from . import mentions, store
 from .rooms import join
 
 
@@ -72,7 +72,8 @@ def clean_body(body: str) -> str:
 def post_message(user: AbstractBaseUser, room_id: int, body: str, client_id: uuid.UUID) -> PostResult:
     """Validate, save, then broadcast on commit. A replay of an already stored client id returns that one."""
     body = clean_body(body)
-    html = formatting.render(body)  # once, here: pages and frames show what is stored
+    rendered = mentions.render(user, room_id, body)  # once, here: pages and frames show what is stored
+    html = rendered.html
     now = timezone.now()
     try:
         stored = store.store_message(user, room_id, body, html, client_id, now)
@@ -94,6 +95,8 @@ def post_message(user: AbstractBaseUser, room_id: int, body: str, client_id: uui
         pk=message_id, room_id=room_id, author=user, seq=seq, changed_seq=seq, body=body, html=html,
         client_id=client_id, created_at=now,
     )  # fmt: skip
+    if rendered.mentioned or rendered.here:
+        mentions.record(message, rendered)
     if not was_member:  # writing in a room means being in it (and having read it up to here)
         join(user, Room.objects.get(pk=room_id))
         Membership.objects.filter(room_id=room_id, user=user).update(last_read_seq=Greatest("last_read_seq", seq))
@@ -150,7 +153,9 @@ def edit_message(user: AbstractBaseUser, message_id: object, body: str) -> Messa
             raise refusal
         if message.body == body:
             return message
-        message.body, message.html = body, formatting.render(body)
+        rendered = mentions.render(user, message.room_id, body)
+        message.body, message.html = body, rendered.html
+        mentions.record(message, rendered, edit=True)
         message.edited_at = timezone.now()
         message.changed_seq, _ = store.next_change(message.room_id)
         message.save(update_fields=["body", "html", "edited_at", "changed_seq"])

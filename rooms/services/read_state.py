@@ -10,12 +10,17 @@ from django.db.models.functions import Coalesce, Greatest
 import realtime
 
 from .. import frames
-from ..models import Membership, Message, Room
+from ..models import Membership, Mention, Message, Room
 from .direct import other_member
 
 
 def unread_counts(user: AbstractBaseUser) -> dict[int, int]:
     """Per room: messages by others after the person's read mark, in one query."""
+    return {room_id: unread for room_id, (unread, _) in counts(user).items()}
+
+
+def counts(user: AbstractBaseUser) -> dict[int, tuple[int, int]]:
+    """Per room: unread messages by others, and how many of them mention the person, in one query."""
     # Counted from the read mark on, along the (room, seq) index: joining all of a room's messages and
     # filtering took 20 ms per page in a room of 100,000 (bench/pages.py).
     after_mark = (
@@ -26,8 +31,23 @@ def unread_counts(user: AbstractBaseUser) -> dict[int, int]:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    rows = Membership.objects.filter(user=user).annotate(unread=Coalesce(Subquery(after_mark), 0))
-    return {m.room_id: m.unread for m in rows}
+    # A person's mentions are few: read along their own rows (the unique index leads with them).
+    mentioned = (
+        Mention.objects.filter(
+            user=user,
+            message__room=OuterRef("room_id"),
+            message__seq__gt=OuterRef("last_read_seq"),
+            message__deleted_at__isnull=True,
+        )
+        .order_by()
+        .values("user")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    rows = Membership.objects.filter(user=user).annotate(
+        unread=Coalesce(Subquery(after_mark), 0), mentions=Coalesce(Subquery(mentioned), 0)
+    )
+    return {m.room_id: (m.unread, m.mentions) for m in rows}
 
 
 def sidebar(user: AbstractBaseUser) -> dict[str, list]:
@@ -39,18 +59,23 @@ def sidebar(user: AbstractBaseUser) -> dict[str, list]:
         .prefetch_related(Prefetch("memberships", queryset=dm_members))
         .order_by(F("last_message_at").desc(nulls_last=True), "-created_at")
     )
-    counts = unread_counts(user)
+    per_room = counts(user)
     directs = []
     for r in rooms:
         if not r.is_direct or (r.last_message_at is None and r.created_by_id != user.pk):
             continue  # a conversation someone opened with you but never wrote in is not yours to see yet
         if (other := other_member(r.memberships.all(), user.pk)) is not None:
-            directs.append({"room": r, "other": other, "unread": counts.get(r.pk, 0)})
+            directs.append(_entry(r, per_room, other=other))
     open_rooms = sorted((r for r in rooms if not r.is_direct), key=lambda r: r.name.lower())
     return {
-        "rooms": [{"room": r, "unread": counts.get(r.pk, 0)} for r in open_rooms],
+        "rooms": [_entry(r, per_room) for r in open_rooms],
         "directs": directs,
     }
+
+
+def _entry(room: Room, per_room: dict[int, tuple[int, int]], **more) -> dict:
+    unread, mentions = per_room.get(room.pk, (0, 0))
+    return {"room": room, "unread": unread, "mentions": mentions, **more}
 
 
 def mark_read(user: AbstractBaseUser, room_id: int, seq: int) -> None:
@@ -75,12 +100,12 @@ def mark_all_read(user: AbstractBaseUser) -> None:
             last_read_seq=Subquery(Room.objects.filter(pk=OuterRef("room_id")).values("last_seq")[:1])
         )
         if room_ids:
-            frame = frames.unread_frame((room_id, 0) for room_id in room_ids)
+            frame = frames.unread_frame((room_id, 0, 0) for room_id in room_ids)
             transaction.on_commit(lambda: realtime.send_frames({realtime.user_group(user.pk): frame}), robust=True)
 
 
 def unread_frame(user: AbstractBaseUser, room_ids: list[int] | None = None) -> str:
-    counts = unread_counts(user)
+    per_room = counts(user)
     if room_ids is not None:
-        counts = {r: counts.get(r, 0) for r in room_ids}
-    return frames.unread_frame(counts.items())
+        per_room = {r: per_room.get(r, (0, 0)) for r in room_ids}
+    return frames.unread_frame((room_id, unread, mentions) for room_id, (unread, mentions) in per_room.items())

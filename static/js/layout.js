@@ -41,11 +41,11 @@ function keyDown(evt) {
   }
 }
 
-// ---- a person's card: a click on a name or a message's avatar (the name's link is the card's own page) --
+// ---- a person's card: a click on a name, a message's avatar or an @mention (each links the card's own page) --
 
 async function showCard(evt) {
   const avatar = evt.target.closest(".message > .avatar");
-  const link = avatar ? avatar.parentElement.querySelector("a[data-card]") : evt.target.closest("a[data-card]");
+  const link = avatar ? avatar.parentElement.querySelector("a[data-card]") : evt.target.closest("a[data-card], .body a.mention");
   if (!link || evt.ctrlKey || evt.metaKey || evt.shiftKey) return;
   evt.preventDefault();
   const response = await fetch(link.href, { headers: { "HX-Request": "true" }, credentials: "same-origin" });

@@ -1,5 +1,6 @@
-// The sidebar: the room on screen marked current, and unread counts raised by new messages from others in
-// rooms not on this page (the latest direct conversation moves to the top).
+// The sidebar: the room on screen marked current, and unread counts (and mention badges) raised by new
+// messages from others in rooms not on this page (the latest direct conversation moves to the top).
+import { bumpMentions, mentionsMe } from "./mentions.js";
 import { currentRoom, me } from "./page.js";
 
 export function bumpUnread(roomId) {
@@ -20,6 +21,7 @@ function countUnplaced(evt) {
   for (const a of frame.querySelectorAll("article.message:not(.deleted)")) {
     if (a.dataset.seq !== a.dataset.changed) continue; // an edit, not a new message
     if (a.dataset.author !== me()) bumpUnread(roomId);
+    if (mentionsMe(a, false)) bumpMentions(roomId);
     const dm = document.getElementById(`dm-${roomId}`);
     if (dm) dm.parentElement.prepend(dm);
   }

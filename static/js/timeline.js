@@ -6,12 +6,14 @@ import { dateAndTime, timeOfDay } from "./clock.js";
 import { newBelow } from "./layout.js";
 import { catchUp } from "./socket.js";
 import { box, clone, currentRoom, me, within } from "./page.js";
+import { bumpMentions, markMentions, mentionsMe } from "./mentions.js";
 import { markRead, reading } from "./read.js";
 import { nearEnd, restorePlace, scrollToEnd } from "./scroll.js";
 import { bumpUnread } from "./sidebar.js";
 
 export function decorate(root) {
   within(root, `.message[data-author="${me()}"]`).forEach((m) => m.classList.add("mine"));
+  markMentions(root);
   within(root, "article.message[data-author]:not(:has(> .message-menu))").forEach((m) => m.append(clone("message-menu-template")));
   within(root, "time[datetime]").forEach((t) => {
     const d = new Date(t.getAttribute("datetime"));
@@ -48,7 +50,7 @@ function advance(messages, changed, upto = 0) {
 const deferred = new Map(); // past the newest loaded page: tried again when the newer page is in
 
 // A message in its current state goes in once, in seq order; a newer state replaces it; a tombstone
-// removes it. Returns whether it is a new message from someone else.
+// removes it. Returns whether it is a new message from someone else (and a truthy "mention" if it mentions me).
 function placeMessage(messages, article) {
   const changed = Number(article.dataset.changed);
   advance(messages, changed);
@@ -82,7 +84,8 @@ function placeMessage(messages, article) {
   messages.insertBefore(article, later || null);
   document.getElementById(`pending-${article.dataset.client}`)?.remove();
   document.getElementById(`typing-${currentRoom()}-${article.dataset.author}`)?.remove();
-  return article.dataset.author !== me();
+  if (article.dataset.author === me()) return false;
+  return mentionsMe(article) ? "mention" : true;
 }
 
 function upsert(list, item) {
@@ -104,12 +107,16 @@ function placeFrame(evt) {
     return;
   }
   const stickToEnd = nearEnd(target);
-  const fromOthers = items.map((a) => placeMessage(target, a)).some(Boolean);
+  const placed = items.map((a) => placeMessage(target, a));
+  const fromOthers = placed.some(Boolean);
   // A catch-up is complete up to the room's last change: nothing below it is missing any more.
   const upto = Number(evt.detail.fragment.getAttribute?.("data-upto") || 0);
   if (upto) advance(target, 0, upto);
   arrange(target);
-  if (fromOthers && !reading()) bumpUnread(currentRoom());
+  if (fromOthers && !reading()) {
+    bumpUnread(currentRoom());
+    bumpMentions(currentRoom(), placed.filter((p) => p === "mention").length);
+  }
   if (stickToEnd) scrollToEnd();
   else if (fromOthers) newBelow();
   markRead();

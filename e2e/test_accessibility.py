@@ -99,8 +99,11 @@ def build_scene() -> None:
     post(carol, general, LONG)
     spam = post(carol, general, "Buy followers, cheap!")
     post(bob, general, FORMATTED)
+    post(carol, general, "@alice can you share the agenda?")  # a mention: highlighted for alice
     last = post(bob, general, "Great, see you there.")
     services.mark_read(alice, general.pk, last.seq)
+    for person, emoji in ((carol, "🎉"), (alice, "🎉"), (bob, "👍")):  # reactions, one of them hers (pressed)
+        services.react(person, last.pk, emoji, True)
     moderation.report_message(bob, spam.pk, "Spam")
 
     # Lobby: alice has read the first two; the rest is new to her (the divider sits above it).
@@ -110,7 +113,7 @@ def build_scene() -> None:
     read = post(alice, lobby, "Thanks!")
     services.mark_read(alice, lobby.pk, read.seq)
     post(carol, lobby, "Hello both.")
-    post(bob, lobby, "Release notes are out.")
+    post(bob, lobby, "Release notes are out, @alice.")  # unread, and a mention: the sidebar's badge
     for name in ("Design", "Random", "Support"):
         services.create_room(carol, name, f"About {name.lower()}")
     dm = services.start_direct(bob, alice, "Are you around later?", uuid.uuid4())
@@ -181,6 +184,15 @@ def edit_own_message(page: Page) -> None:
     expect(page.locator(".message form textarea")).to_be_visible()
 
 
+def open_reaction_picker(page: Page) -> None:
+    message = page.locator(".message", has_text="Great, see you there.")
+    message.hover()
+    message.locator(".reaction-add").click()
+    picker = page.get_by_role("dialog", name="Add reaction")
+    picker.get_by_role("searchbox").fill("party")
+    expect(picker.locator(".picker-results .picker-emoji").first).to_be_visible()
+
+
 def open_person_card(page: Page) -> None:
     page.locator(".message a.author[data-card]", has_text="bob").first.click()
     expect(page.locator("#person-card-dialog")).to_be_visible()
@@ -248,6 +260,7 @@ PAGES: dict[str, Callable[[Scene], Page]] = {
     "room-editing": in_room(edit_own_message),
     "room-writing": in_room(write_with_help),
     "room-person-card": in_room(open_person_card),
+    "room-reaction-picker": in_room(open_reaction_picker),
     "room-switcher": in_room(open_switcher),
     "room-shortcuts": in_room(open_shortcuts),
     "room-drawer": in_room(open_drawer),
@@ -256,6 +269,7 @@ PAGES: dict[str, Callable[[Scene], Page]] = {
     "dm": at("/dm/bob/"),
     "new-dm": at("/dm/carol/"),
     "people": at("/people/"),
+    "mentions": at("/mentions/"),
     "person": at("/people/bob/card/"),
     "switch": at("/switch/?q=ge"),
     "settings": at("/accounts/settings/"),

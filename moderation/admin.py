@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from rooms import services
-from rooms.models import Membership, Message, Mute, Room
+from rooms import access, services
+from rooms.models import Membership, Message, Mute, Reaction, Room
 
 from . import services as moderation
 from .models import Ban, ModerationLog, Report
@@ -248,6 +248,51 @@ class MessageAdmin(admin.ModelAdmin):
         removed = sum(len(moderation.remove_all_by(request.user, m.author, m.room)) for m in pairs)
         text = ngettext("%(count)s message removed.", "%(count)s messages removed.", removed)
         self.message_user(request, text % {"count": removed})
+
+
+@admin.register(Reaction)
+class ReactionAdmin(admin.ModelAdmin):
+    """Reactions in open rooms (as for messages, direct conversations stay private): a moderator removes one
+    and it goes from every screen at once."""
+
+    list_display = ["emoji", "user", "message_excerpt", "room", "created_at"]
+    list_filter = ["created_at"]
+    search_fields = ["user__username", "emoji", "message__body", "message__room__name"]
+    list_select_related = ["user", "message__room"]
+    readonly_fields = ["message", "user", "emoji", "created_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Reaction]:
+        return super().get_queryset(request).filter(message__room__kind=Room.Kind.OPEN)
+
+    @admin.display(description=_("message"))
+    def message_excerpt(self, reaction: Reaction) -> str:
+        return excerpt(reaction.message.body)
+
+    @admin.display(description=_("room"), ordering="message__room__name")
+    def room(self, reaction: Reaction) -> Room:
+        return reaction.message.room
+
+    # Moderators (whoever may remove messages) see and remove reactions; nobody adds or edits one here.
+    def has_view_permission(self, request: HttpRequest, obj: Reaction | None = None) -> bool:
+        return access.is_moderator(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Reaction | None = None) -> bool:
+        return access.is_moderator(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Reaction | None = None) -> bool:
+        return False
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return access.is_moderator(request.user)
+
+    def delete_model(self, request: HttpRequest, obj: Reaction) -> None:
+        moderation.remove_reactions(request.user, Reaction.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Reaction]) -> None:
+        moderation.remove_reactions(request.user, queryset)
 
 
 # ---- moderation ----------------------------------------------------------------------------------------

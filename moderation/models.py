@@ -133,6 +133,7 @@ class ModerationLog(models.Model):
     class Action(models.TextChoices):
         REMOVE = "remove", _("Removed a message")
         REMOVE_ALL = "remove_all", _("Removed all messages by a user in a room")
+        REMOVE_REACTION = "remove_reaction", _("Removed a reaction")
         BAN = "ban", _("Banned")
         LIFT_BAN = "lift_ban", _("Lifted a ban")
         MUTE = "mute", _("Muted")

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 import realtime
 from rooms import access, frames, services
 from rooms.access import when
-from rooms.models import Message, Mute, Room
+from rooms.models import Message, Mute, Reaction, Room
 
 from .models import Ban, ModerationLog, Report
 
@@ -116,6 +116,23 @@ def remove_all_by(actor: AbstractBaseUser, author: AbstractBaseUser, room: Room,
         )  # fmt: skip
         _resolve(actor, [m.pk for m in removed], Resolution.REMOVED_ALL, reason)
     return removed
+
+
+def remove_reactions(actor: AbstractBaseUser, reactions: QuerySet[Reaction], reason: str = "") -> int:
+    """A moderator takes reactions off messages, on every screen at once (each message changes once); each
+    removal is logged. Returns how many went."""
+    _require(actor, "rooms.delete_message")  # the one moderator permission (rooms.access.is_moderator)
+    with transaction.atomic():
+        doomed = list(reactions.select_related("message"))
+        services.remove_reactions(doomed)
+        ModerationLog.objects.bulk_create(
+            ModerationLog(
+                actor=actor, action=Action.REMOVE_REACTION, target_user_id=r.user_id, room_id=r.message.room_id,
+                message=r.message, reason=reason, details=r.emoji,
+            )
+            for r in doomed
+        )  # fmt: skip
+    return len(doomed)
 
 
 # ---- bans ----------------------------------------------------------------------------------------------

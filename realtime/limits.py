@@ -71,6 +71,8 @@ BUCKETS: dict[str, Callable[[], Bucket]] = {
     # Typing notices and read marks, per person across their sockets: past these the frame is dropped quietly.
     "typing": lambda: Bucket("typing", 3, 1.0),
     "read": lambda: Bucket("read", 20, 5.0),
+    # Reactions: each is a change every viewer of the room receives. A person clicks a few in a row, not more.
+    "react": lambda: Bucket("react", 10, 2.0),
     "connect": lambda: Bucket("connect", settings.CONNECT_BURST, settings.CONNECT_RATE),
     "room": lambda: Bucket("room", settings.ROOMS_BURST, settings.ROOMS_PER_HOUR / 3600),
 }

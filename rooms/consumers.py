@@ -425,6 +425,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await db(services.delete_message)(self.user, data["message_id"])
         return ""
 
+    async def on_react(self, data: dict) -> str:
+        await db(services.react)(self.user, data["message_id"], data["emoji"], bool(data["add"]))
+        return ""
+
     async def on_typing(self, data: dict) -> str:
         room_id = self._room()
         self.last_typing = time.monotonic()
@@ -474,6 +478,7 @@ Action = protocol.Action
 protocol.register("send", Action(ChatConsumer.on_send, {"body": str}, bucket="write", retried=True))
 protocol.register("edit", Action(ChatConsumer.on_edit, {"message_id": int, "body": str}, "write", fresh_auth=True))
 protocol.register("delete", Action(ChatConsumer.on_delete, {"message_id": int}, "write", fresh_auth=True))
+protocol.register("react", Action(ChatConsumer.on_react, {"message_id": int, "emoji": str, "add": int}, "react"))
 protocol.register("typing", Action(ChatConsumer.on_typing, bucket="typing", quiet=True))
 protocol.register("read", Action(ChatConsumer.on_read, {"seq": int}, bucket="read", quiet=True))
 protocol.register("catch_up", Action(ChatConsumer.on_catch_up, {"after": int}, bucket="catch_up"))

@@ -100,6 +100,8 @@ def frames(others: list[int], own: list[int]):
         "seq": st.integers(min_value=0, max_value=10**6),
         "after": st.integers(min_value=0, max_value=10**6),
         "reason": st.text(max_size=100) | any_text,
+        "emoji": st.sampled_from(["👍", "🎉", "❤️"]),
+        "add": st.sampled_from([0, 1, "1"]),
     }
     bad = {
         "body": st.sampled_from(["", "   ", "x" * 4000, "y" * 4001, "a\x00b", "<script>alert(1)</script>"])
@@ -109,6 +111,8 @@ def frames(others: list[int], own: list[int]):
         "seq": numbers | json_values,
         "after": numbers | json_values,
         "reason": st.text(min_size=500, max_size=5000) | json_values,
+        "emoji": any_text | json_values,
+        "add": numbers | json_values,
     }
     anything = {name: good[name] | bad[name] for name in good} | {"room_id": numbers | json_values}
     extras = {"HEADERS": json_values, "room_id": numbers | json_values}

@@ -401,7 +401,7 @@ async def test_every_socket_route_is_probed(world):
 
 
 # Frame actions that name a message by id, and those that act on the socket's own room only.
-ABOUT_A_MESSAGE = {"edit", "delete", "report"}
+ABOUT_A_MESSAGE = {"edit", "delete", "report", "react"}
 ABOUT_ITS_ROOM = {"send", "typing", "read", "catch_up"}
 
 
@@ -432,6 +432,8 @@ async def test_frames_about_a_conversation_she_cannot_see_change_nothing(world, 
                 "reason": "spam",
                 "seq": 10**6,
                 "after": 0,
+                "emoji": "👍",
+                "add": 1,
                 "client_id": str(uuid.uuid4()),
             }
             assert set(protocol.ACTIONS[action].payload) <= frame.keys(), f"give {action}'s fields here"
@@ -464,6 +466,7 @@ def test_the_services_refuse_a_conversation_she_cannot_see_whoever_calls_them(wo
         "send": lambda: services.post_message(world.carol, world.dm.pk, "carol was here", uuid.uuid4()),
         "edit": lambda: services.edit_message(world.carol, world.secret.pk, "carol was here"),
         "delete": lambda: services.delete_message(world.carol, world.secret.pk),
+        "react": lambda: services.react(world.carol, world.secret.pk, "👍", True),
     }
     for name, call in refused.items():
         with pytest.raises(services.ChatError):

@@ -28,7 +28,7 @@ from chatsite.asgi import application
 from moderation import services as moderation
 from moderation.models import Ban, ModerationLog, Report
 from rooms import access, services
-from rooms.models import Message, Mute, Room
+from rooms.models import Message, Mute, Reaction, Room
 
 from .helpers import (
     ORIGIN,
@@ -589,6 +589,8 @@ def test_every_moderation_action_writes_its_log_row(queue):
     moderation.set_archived(mod, general, False)
     report = moderation.report_message(queue["carol"], queue["after"].pk, "meh")
     moderation.act_on_reports(mod, [report], "dismiss")
+    services.react(queue["carol"], queue["after"].pk, "👎", True)
+    moderation.remove_reactions(mod, Reaction.objects.all())
     root = make_user("root", is_staff=True, is_superuser=True)  # deleting a room is a superuser's
     moderation.delete_room(root, services.create_room(alice, "Typo"))
     assert set(ModerationLog.objects.values_list("action", flat=True)) == set(Action)

@@ -4,6 +4,17 @@ from .membership import Membership
 from .mention import Mention
 from .message import Message, MessageQuerySet
 from .mute import Mute
+from .reaction import Reaction, ReactionGroup
 from .room import Room, RoomQuerySet
 
-__all__ = ["Membership", "Mention", "Message", "MessageQuerySet", "Mute", "Room", "RoomQuerySet"]
+__all__ = [
+    "Membership",
+    "Mention",
+    "Message",
+    "MessageQuerySet",
+    "Mute",
+    "Reaction",
+    "ReactionGroup",
+    "Room",
+    "RoomQuerySet",
+]

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .. import naming
 from .room import Room
+
+if TYPE_CHECKING:
+    from .reaction import ReactionGroup
+
+NAMES_SHOWN = 10  # in a reaction's tooltip; "and N more" after them
 
 
 class MessageQuerySet(models.QuerySet["Message"]):
@@ -19,7 +26,10 @@ class MessageQuerySet(models.QuerySet["Message"]):
     def for_display(self) -> MessageQuerySet:
         """With everything the message partial shows (templates/rooms/partials.html), loaded in a fixed number
         of queries however many messages: the author's name and avatar (accounts.people), and each slot's."""
-        return self.select_related("author__profile")
+        from .reaction import Reaction
+
+        reactions = Reaction.objects.select_related(*(f"user__{r}" for r in naming.load_with_user)).order_by("pk")
+        return self.select_related("author__profile").prefetch_related(models.Prefetch("reactions", reactions))
 
 
 class Message(models.Model):
@@ -78,3 +88,16 @@ class Message(models.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    def reaction_groups(self) -> list[ReactionGroup]:
+        """Its reactions by emoji, as the page shows them. A message that never changed has none, and is not
+        asked (the partial checks): sending one costs no query for them."""
+        from .reaction import ReactionGroup
+
+        by_emoji: dict[str, list] = {}
+        for reaction in self.reactions.all():
+            by_emoji.setdefault(reaction.emoji, []).append(reaction.user)
+        return [
+            ReactionGroup(emoji, tuple(u.pk for u in users), tuple(naming.shown_name(u) for u in users[:NAMES_SHOWN]))
+            for emoji, users in by_emoji.items()
+        ]

@@ -1,5 +1,5 @@
 """The chat's one path for every change, one module per feature: rooms (the list, creating, joining), direct
-(conversations between two people), messages (send, edit, remove), mentions (@names, @here, the Mentions
+(conversations between two people), messages (send, edit, remove), reactions, mentions (@names, @here, the Mentions
 page), read_state (read marks, unread counts, the sidebar), history, catch_up, and store (the only SQL).
 Views, consumers and the moderation app call the names gathered here; the feature modules import each other
 directly."""
@@ -20,8 +20,10 @@ from .messages import (
     parse_client_id,
     parse_number,
     post_message,
+    readable_message,
     source_of,
 )
+from .reactions import react, remove_reactions
 from .read_state import mark_all_read, mark_read, sidebar, unread_counts, unread_frame
 from .rooms import clean_room_name, create_room, default_rooms, join, members, room_ids_of, room_list, visit, welcome
 
@@ -56,6 +58,9 @@ __all__ = [
     "parse_client_id",
     "parse_number",
     "post_message",
+    "react",
+    "readable_message",
+    "remove_reactions",
     "room_ids_of",
     "room_list",
     "sidebar",

@@ -123,9 +123,10 @@ def already_stored(user: AbstractBaseUser, client_id: str | None) -> bool:
         return False
 
 
-def _own_message(user: AbstractBaseUser, message_id: object, *, moderator_may: bool, lock: bool = False) -> Message:
-    """`lock`: hold the message row until commit (inside a transaction), taken before the room's, the order a
-    removal takes them in: an edit waiting behind a removal then finds the message gone instead of reviving it."""
+def readable_message(user: AbstractBaseUser, message_id: object, *, lock: bool = False) -> Message:
+    """A message the person can read now (not removed), as the page shows it; `lock`: hold the message row
+    until commit (inside a transaction), taken before the room's, the order a removal takes them in: a change
+    waiting behind a removal then finds the message gone instead of reviving it."""
     messages = Message.objects.for_display().select_related("room")
     if lock:
         messages = messages.select_for_update(of=("self",))
@@ -135,6 +136,11 @@ def _own_message(user: AbstractBaseUser, message_id: object, *, moderator_may: b
         raise ChatError(gettext("That message no longer exists.")) from None
     if access.readable_room(user, message.room_id) is None:
         raise ChatError(gettext("That message no longer exists."))
+    return message
+
+
+def _own_message(user: AbstractBaseUser, message_id: object, *, moderator_may: bool, lock: bool = False) -> Message:
+    message = readable_message(user, message_id, lock=lock)
     if message.author_id != user.pk and not (moderator_may and access.is_moderator(user)):
         raise ChatError(gettext("You can only change your own messages."))
     return message

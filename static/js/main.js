@@ -1,10 +1,11 @@
 // Roomcast's page script. The server renders every fragment once for all viewers; these modules add what
 // differs per viewer, place messages in order exactly once, notice a lost frame, and keep what I send until
 // the server has it. This file only wires them: socket.js (the connection), timeline.js (placing messages),
-// scroll.js, sidebar.js, read.js (read marks), composer.js, suggest.js (emoji by name) and pending.js (sending), drafts.js (what was
-// written, kept in the browser), actions.js (edit, delete, report), layout.js (drawer, members, the pill, the
-// tab's unread count), keyboard.js (shortcuts), avatar.js (a new picture's preview on the settings page);
-// anatomy.js and clock.js shape the list; page.js and strings.js are what they share.
+// scroll.js, sidebar.js, read.js (read marks), composer.js, suggest.js (emoji and people by name) and
+// pending.js (sending), drafts.js (what was written, kept in the browser), actions.js (edit, delete, report),
+// reactions.js (the picker, my own pressed), mentions.js (highlight and badges), layout.js (drawer, members,
+// the pill, the tab's unread count), keyboard.js (shortcuts), avatar.js (a new picture's preview on the
+// settings page); anatomy.js and clock.js shape the list; page.js and strings.js are what they share.
 import * as actions from "./actions.js";
 import * as avatar from "./avatar.js";
 import * as composer from "./composer.js";
@@ -12,6 +13,7 @@ import * as drafts from "./drafts.js";
 import * as keyboard from "./keyboard.js";
 import * as layout from "./layout.js";
 import * as pending from "./pending.js";
+import * as reactions from "./reactions.js";
 import * as read from "./read.js";
 import * as scroll from "./scroll.js";
 import * as sidebar from "./sidebar.js";
@@ -29,7 +31,7 @@ socket.onFinalClose((reason) => {
   pending.stop();
 });
 
-const parts = [socket, timeline, sidebar, read, composer, suggest, pending, drafts, actions, scroll, layout, keyboard, avatar];
+const parts = [socket, timeline, sidebar, read, composer, suggest, pending, drafts, actions, reactions, scroll, layout, keyboard, avatar];
 for (const part of parts) {
   part.start();
 }

@@ -7,6 +7,7 @@ import { newBelow } from "./layout.js";
 import { catchUp } from "./socket.js";
 import { box, clone, currentRoom, me, within } from "./page.js";
 import { bumpMentions, markMentions, mentionsMe } from "./mentions.js";
+import { markReactions } from "./reactions.js";
 import { markRead, reading } from "./read.js";
 import { nearEnd, restorePlace, scrollToEnd } from "./scroll.js";
 import { bumpUnread } from "./sidebar.js";
@@ -14,6 +15,7 @@ import { bumpUnread } from "./sidebar.js";
 export function decorate(root) {
   within(root, `.message[data-author="${me()}"]`).forEach((m) => m.classList.add("mine"));
   markMentions(root);
+  markReactions(root);
   within(root, "article.message[data-author]:not(:has(> .message-menu))").forEach((m) => m.append(clone("message-menu-template")));
   within(root, "time[datetime]").forEach((t) => {
     const d = new Date(t.getAttribute("datetime"));

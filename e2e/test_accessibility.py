@@ -22,7 +22,7 @@ from playwright.sync_api import Error, Page, expect
 
 from .axe import assert_accessible, axe_source, inject
 from .conftest import LiveServer, _make_user, in_thread, instrument, live_daphne
-from .support import wait_for_socket
+from .support import message_action, wait_for_socket
 
 VIEWPORTS = {
     "desktop": {"viewport": {"width": 1280, "height": 800}},
@@ -93,8 +93,8 @@ def build_scene() -> None:
     general = services.create_room(alice, "General", "Everything, and the weekly plan")
     for person in (bob, carol):
         services.join(person, general)
-    post(bob, general, "Morning! Who's in for the planning call?")
-    own = post(alice, general, "Me, in ten minutes.")
+    morning = post(bob, general, "Morning! Who's in for the planning call?")
+    own = services.post_message(alice, general.pk, "Me, in ten minutes.", uuid.uuid4(), reply_to=morning.pk).message
     services.edit_message(alice, own.pk, "Me, in five minutes.")
     post(carol, general, LONG)
     spam = post(carol, general, "Buy followers, cheap!")
@@ -166,6 +166,8 @@ def in_room(act: Callable[[Page], None]) -> Callable[[Scene], Page]:
 
 
 def write_with_help(page: Page) -> None:
+    message_action(page, page.locator(".message", has_text="Great, see you there."), "Reply")
+    expect(page.locator("#composer-reply")).to_be_visible()
     page.get_by_text("Formatting", exact=True).click()
     page.locator("#composer textarea").press_sequentially("Done :ta")
     expect(page.get_by_role("listbox", name="Emoji").get_by_role("option").first).to_be_visible()

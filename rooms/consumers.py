@@ -374,7 +374,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
             if not isinstance(action, str) or action not in protocol.ACTIONS:
                 raise services.ChatError(str(UNREADABLE))
             entry = protocol.ACTIONS[action]
-            payload = {name: field(data, name, kind) for name, kind in entry.payload.items()}
+            payload = {
+                name: None if name in entry.optional and data.get(name) in (None, "") else field(data, name, kind)
+                for name, kind in entry.payload.items()
+            }
             payload["client_id"] = client_id_of(data)
             if action == "typing" and time.monotonic() - self.last_typing < TYPING_MIN_INTERVAL:
                 return  # throttled before it costs anything
@@ -413,7 +416,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def on_send(self, data: dict) -> str:
         client_id = services.parse_client_id(data["client_id"])
-        await db(services.post_message)(self.user, self._room(), data["body"], client_id)
+        await db(services.post_message)(self.user, self._room(), data["body"], client_id, data["reply_to"])
         self.last_typing = 0.0  # a sent message ends a typing burst, as on the page: the next one shows at once
         return frames.render_status(client_id=client_id, ok=True)
 
@@ -475,7 +478,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
 
 Action = protocol.Action
-protocol.register("send", Action(ChatConsumer.on_send, {"body": str}, bucket="write", retried=True))
+protocol.register(
+    "send",
+    Action(
+        ChatConsumer.on_send,
+        {"body": str, "reply_to": int},
+        bucket="write",
+        retried=True,
+        optional=frozenset({"reply_to"}),
+    ),
+)
 protocol.register("edit", Action(ChatConsumer.on_edit, {"message_id": int, "body": str}, "write", fresh_auth=True))
 protocol.register("delete", Action(ChatConsumer.on_delete, {"message_id": int}, "write", fresh_auth=True))
 protocol.register("react", Action(ChatConsumer.on_react, {"message_id": int, "emoji": str, "add": int}, "react"))

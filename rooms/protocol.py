@@ -29,6 +29,8 @@ class Action:
     quiet: bool = False
     # ... or, for a request the page holds and sends again by itself, answered "not yet, in N ms".
     retried: bool = False
+    # Fields of the payload a frame may leave out (or send empty): the handler gets None for them.
+    optional: frozenset[str] = frozenset()
 
 
 ACTIONS: dict[str, Action] = {}

@@ -62,7 +62,8 @@ def world(transactional_db, settings):
 
 
 def others_state(ids: list[int]) -> list[tuple]:
-    fields = ("pk", "room_id", "body", "edited_at", "deleted_at", "changed_seq")
+    # Not their change numbers: her reactions to them are changes of theirs, as on the page.
+    fields = ("pk", "room_id", "body", "edited_at", "deleted_at")
     return list(Message.objects.filter(pk__in=ids).order_by("pk").values_list(*fields))
 
 
@@ -102,6 +103,7 @@ def frames(others: list[int], own: list[int]):
         "reason": st.text(max_size=100) | any_text,
         "emoji": st.sampled_from(["👍", "🎉", "❤️"]),
         "add": st.sampled_from([0, 1, "1"]),
+        "reply_to": st.sampled_from([None, ""]) | ids | ids.map(str),
     }
     bad = {
         "body": st.sampled_from(["", "   ", "x" * 4000, "y" * 4001, "a\x00b", "<script>alert(1)</script>"])
@@ -113,6 +115,7 @@ def frames(others: list[int], own: list[int]):
         "reason": st.text(min_size=500, max_size=5000) | json_values,
         "emoji": any_text | json_values,
         "add": numbers | json_values,
+        "reply_to": numbers | json_values,
     }
     anything = {name: good[name] | bad[name] for name in good} | {"room_id": numbers | json_values}
     extras = {"HEADERS": json_values, "room_id": numbers | json_values}
@@ -149,7 +152,7 @@ def weighted(*choices: tuple[st.SearchStrategy, int]) -> st.SearchStrategy:
     return st.sampled_from([s for s, weight in choices for _ in range(weight)]).flatmap(lambda s: s)
 
 
-def valid_send(text: str) -> tuple[str, uuid.UUID] | None:
+def valid_send(text: str, room) -> tuple[str, uuid.UUID] | None:
     """What the page itself could have stored with this frame: (body, client id), or None. Written from the
     rules a person sees, not from the code under test."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_FRAME:
@@ -167,6 +170,13 @@ def valid_send(text: str) -> tuple[str, uuid.UUID] | None:
         return None
     if not body or "\x00" in body or len(body) > Message.MAX_LENGTH:
         return None
+    reply_to = data.get("reply_to")
+    if isinstance(reply_to, str) and reply_to:
+        reply_to = int(reply_to) if reply_to.isascii() and reply_to.isdigit() and len(reply_to) <= 18 else -1
+    if reply_to not in (None, "") and not (
+        type(reply_to) is int and Message.objects.visible().filter(pk=reply_to, room=room).exists()
+    ):
+        return None  # an answer to no message of this room (or not a number at all)
     return body, client_id
 
 
@@ -196,7 +206,7 @@ def test_no_frame_crashes_the_consumer_or_writes_what_the_page_could_not(world, 
             replies = runner.run(exchange(kind, payload, probe_id))
             for reply in replies:
                 reply.encode("utf-8")  # a frame the server can put on the wire (no lone surrogates)
-            if kind == "text" and (sent := valid_send(payload)) is not None:
+            if kind == "text" and (sent := valid_send(payload, general)) is not None:
                 expected.setdefault(sent[1], sent[0])  # a replayed client id is stored once, as first sent
             expected[uuid.UUID(probe_id)] = f"probe {probe_id}"
             mine = dict(Message.objects.filter(author=alice).values_list("client_id", "room_id"))

@@ -434,6 +434,7 @@ async def test_frames_about_a_conversation_she_cannot_see_change_nothing(world, 
                 "after": 0,
                 "emoji": "👍",
                 "add": 1,
+                "reply_to": message.pk,  # a send answering a message not hers to see
                 "client_id": str(uuid.uuid4()),
             }
             assert set(protocol.ACTIONS[action].payload) <= frame.keys(), f"give {action}'s fields here"
@@ -450,7 +451,12 @@ async def test_frames_about_a_conversation_she_cannot_see_change_nothing(world, 
             if action in ABOUT_A_MESSAGE:
                 assert "That message no longer exists." in "".join(replies), action
                 assert after["counts"] == before["counts"], action  # nothing recorded (no report either)
-            elif action == "send":  # it lands in her own room, the socket's
+            elif action == "send":  # an answer to a message of another room: refused, quoting nothing of it
+                assert "The message you are replying to no longer exists." in "".join(replies)
+                assert after["counts"] == before["counts"], action
+                # Without the reply, it lands in her own room, the socket's, whatever room the frame names.
+                await carol.send_to(text_data=json.dumps({**frame, "reply_to": "", "client_id": str(uuid.uuid4())}))
+                await frames_until(carol, 'data-ok="1"')
                 stored = await database_sync_to_async(Message.objects.filter(author=world.carol).latest)("pk")
                 assert stored.room_id == world.general.pk
             else:

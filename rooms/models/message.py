@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import uuid
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 
 from .. import naming
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
     from .reaction import ReactionGroup
 
 NAMES_SHOWN = 10  # in a reaction's tooltip; "and N more" after them
+QUOTE_LENGTH = 100  # characters of the message a reply quotes
 
 
 class MessageQuerySet(models.QuerySet["Message"]):
@@ -29,7 +32,9 @@ class MessageQuerySet(models.QuerySet["Message"]):
         from .reaction import Reaction
 
         reactions = Reaction.objects.select_related(*(f"user__{r}" for r in naming.load_with_user)).order_by("pk")
-        return self.select_related("author__profile").prefetch_related(models.Prefetch("reactions", reactions))
+        return self.select_related("author__profile", "reply_to__author__profile").prefetch_related(
+            models.Prefetch("reactions", reactions)
+        )
 
 
 class Message(models.Model):
@@ -53,6 +58,18 @@ class Message(models.Model):
     # (rooms/formatting.py), so pages and frames put it in as it is.
     # db_default: rows a worker of the previous version inserts during a deploy get "" (shown as plain text).
     html = models.TextField(_("rendered text"), editable=False, default="", db_default="")
+    # The message this one answers (same room), shown quoted above it. Messages are removed by marking them,
+    # so it stays; SET_NULL only for a room deleted whole. No index: nothing looks up the replies to one.
+    reply_to = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        editable=False,
+        verbose_name=_("reply to"),
+    )
     # Chosen by the sending page; a replayed send with the same id is stored once.
     client_id = models.UUIDField(_("client id"), default=uuid.uuid4, editable=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False, db_index=True)
@@ -88,6 +105,13 @@ class Message(models.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def first_line(self) -> str:
+        """What a reply quotes: the first line of the text as it shows (its Markdown marks gone), shortened."""
+        text = html.unescape(strip_tags(self.html)) if self.html else self.body
+        line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+        return line if len(line) <= QUOTE_LENGTH else line[: QUOTE_LENGTH - 1] + "…"
 
     def reaction_groups(self) -> list[ReactionGroup]:
         """Its reactions by emoji, as the page shows them. A message that never changed has none, and is not

@@ -69,21 +69,25 @@ def clean_body(body: str) -> str:
     )
 
 
-def post_message(user: AbstractBaseUser, room_id: int, body: str, client_id: uuid.UUID) -> PostResult:
-    """Validate, save, then broadcast on commit. A replay of an already stored client id returns that one."""
+def post_message(
+    user: AbstractBaseUser, room_id: int, body: str, client_id: uuid.UUID, reply_to: int | None = None
+) -> PostResult:
+    """Validate, save, then broadcast on commit. A replay of an already stored client id returns that one.
+    `reply_to`: the id of the message of the same room it answers."""
     body = clean_body(body)
+    quoted = _quoted(room_id, reply_to) if reply_to is not None else None
     rendered = mentions.render(user, room_id, body)  # once, here: pages and frames show what is stored
     html = rendered.html
     now = timezone.now()
     try:
-        stored = store.store_message(user, room_id, body, html, client_id, now)
+        stored = store.store_message(user, room_id, body, html, client_id, now, reply_to=reply_to)
         if stored is None:
             # Refused: only now ask why (room gone, muted, locked), so a send that goes through pays nothing
             # for it. A moderator may write in a locked room: theirs is stored on a second try.
             if (refusal := access.send_refusal(user, room_id)) is not None:
                 raise refusal
             moderator = access.is_moderator(user)
-            stored = store.store_message(user, room_id, body, html, client_id, now, moderator=moderator)
+            stored = store.store_message(user, room_id, body, html, client_id, now, moderator, reply_to)
     except IntegrityError:
         # A replayed send (a reconnect resends what was not acknowledged), maybe through another socket at the
         # same moment: the unique client id stores it once, and the replay gets that message.
@@ -93,7 +97,7 @@ def post_message(user: AbstractBaseUser, room_id: int, body: str, client_id: uui
     message_id, seq, kind, was_member = stored
     message = Message(
         pk=message_id, room_id=room_id, author=user, seq=seq, changed_seq=seq, body=body, html=html,
-        client_id=client_id, created_at=now,
+        client_id=client_id, created_at=now, reply_to=quoted,
     )  # fmt: skip
     if rendered.mentioned or rendered.here:
         mentions.record(message, rendered)
@@ -104,6 +108,14 @@ def post_message(user: AbstractBaseUser, room_id: int, body: str, client_id: uui
         transaction.on_commit(lambda: _announce_conversation(room_id, user), robust=True)
     transaction.on_commit(lambda: frames.broadcast([message]), robust=True)
     return PostResult(message, created=True)
+
+
+def _quoted(room_id: int, message_id: int) -> Message:
+    """The message a reply answers, as the reply shows it: in the same room, and not removed."""
+    quoted = Message.objects.visible().select_related("author__profile").filter(pk=message_id, room_id=room_id).first()
+    if quoted is None:
+        raise ChatError(gettext("The message you are replying to no longer exists."), code="reply")
+    return quoted
 
 
 def _announce_conversation(room_id: int, author: AbstractBaseUser) -> None:

@@ -46,8 +46,10 @@ def store_message(
     client_id: uuid.UUID,
     now: dt.datetime,
     moderator: bool = False,
+    reply_to: int | None = None,
 ) -> Stored | None:
-    """Save a message (its source and its rendered HTML) under the room's next change number and move the
+    """Save a message (its source, its rendered HTML, the message it answers) under the room's next change
+    number and move the
     author's read mark to it, or return None if they may not write there (access.py's rule; the lock waived
     when the caller found them a `moderator`).
 
@@ -56,12 +58,19 @@ def store_message(
     it; as separate statements the lock also waited on this process between them (for the GIL, behind the
     fan-out), and that wait capped a room at about 250 messages a second."""
     if connection.vendor == "postgresql":
-        return _store_in_one_statement(user, room_id, body, html, client_id, now, moderator)
-    return _store_in_steps(user, room_id, body, html, client_id, now, moderator)
+        return _store_in_one_statement(user, room_id, body, html, client_id, now, moderator, reply_to)
+    return _store_in_steps(user, room_id, body, html, client_id, now, moderator, reply_to)
 
 
 def _store_in_steps(
-    user: AbstractBaseUser, room_id: int, body: str, html: str, client_id: uuid.UUID, now: dt.datetime, moderator: bool
+    user: AbstractBaseUser,
+    room_id: int,
+    body: str,
+    html: str,
+    client_id: uuid.UUID,
+    now: dt.datetime,
+    moderator: bool,
+    reply_to: int | None,
 ) -> Stored | None:
     # The rule asked first, the one the statement spells out; it knows moderators itself (`moderator` unused).
     if access.send_refusal(user, room_id) is not None:
@@ -70,7 +79,7 @@ def _store_in_steps(
         seq, kind = next_change(room_id, last_message_at=now)
         message = Message.objects.create(
             room_id=room_id, author=user, seq=seq, changed_seq=seq, body=body, html=html, client_id=client_id,
-            created_at=now,
+            created_at=now, reply_to_id=reply_to,
         )  # fmt: skip
         mine = Membership.objects.filter(room_id=room_id, user=user)
         was_member = mine.update(last_read_seq=Greatest("last_read_seq", seq)) > 0
@@ -87,8 +96,9 @@ def _one_statement_sql() -> str:
             WHERE id = %(room)s AND {access.write_sql()}
             RETURNING id, last_seq, kind
         ), message AS (
-            INSERT INTO {messages} (room_id, author_id, seq, changed_seq, body, html, client_id, created_at)
-            SELECT id, %(user)s, last_seq, last_seq, %(body)s, %(html)s, %(client)s, %(now)s FROM room
+            INSERT INTO {messages}
+                (room_id, author_id, seq, changed_seq, body, html, client_id, created_at, reply_to_id)
+            SELECT id, %(user)s, last_seq, last_seq, %(body)s, %(html)s, %(client)s, %(now)s, %(reply)s FROM room
             RETURNING id, seq
         ), reader AS (
             UPDATE {members} SET last_read_seq = GREATEST(last_read_seq, message.seq) FROM message
@@ -99,11 +109,18 @@ def _one_statement_sql() -> str:
 
 
 def _store_in_one_statement(
-    user: AbstractBaseUser, room_id: int, body: str, html: str, client_id: uuid.UUID, now: dt.datetime, moderator: bool
+    user: AbstractBaseUser,
+    room_id: int,
+    body: str,
+    html: str,
+    client_id: uuid.UUID,
+    now: dt.datetime,
+    moderator: bool,
+    reply_to: int | None,
 ) -> Stored | None:
     params = {
         "now": now, "room": room_id, "open": Room.Kind.OPEN, "user": user.pk, "body": body, "html": html,
-        "client": client_id, "moderator": moderator,
+        "client": client_id, "moderator": moderator, "reply": reply_to,
     }  # fmt: skip
     # Autocommit makes the statement its own transaction. Inside a caller's transaction, a savepoint keeps a
     # replayed client id (an IntegrityError) from breaking it.

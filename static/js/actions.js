@@ -1,10 +1,11 @@
-// What a person does to a message from its menu: react (reactions.js's picker), delete (after a confirmation),
-// edit and report in forms cloned from the page's <template>s, and the server's answers to those, shown in
-// their own form (which keeps the text).
+// What a person does to a message from its menu: reply (replies.js), react (reactions.js's picker), delete
+// (after a confirmation), edit and report in forms cloned from the page's <template>s, and the server's
+// answers to those, shown in their own form (which keeps the text).
 // A locked room needs nothing here: the server's #room-state fragment and CSS hide what may not be used.
 import { clone, uuid4 } from "./page.js";
 import { tooLong } from "./composer.js";
 import { openPicker } from "./reactions.js";
+import { replyTo } from "./replies.js";
 import { wsSend } from "./socket.js";
 import { text } from "./strings.js";
 
@@ -133,7 +134,9 @@ function clicked(evt) {
   closeMenus();
   if (!button) return;
   const article = button.closest(".message");
-  if (button.classList.contains("react")) {
+  if (button.classList.contains("reply")) {
+    replyTo(article);
+  } else if (button.classList.contains("react")) {
     openPicker(article, article.querySelector(".menu-toggle"));
   } else if (button.classList.contains("delete")) {
     if (confirm(text("confirm-delete"))) wsSend({ action: "delete", message_id: messageIdOf(article) });

@@ -4,6 +4,7 @@
 import { saveText } from "./drafts.js";
 import { clone, uuid4 } from "./page.js";
 import { add } from "./pending.js";
+import { stopReplying } from "./replies.js";
 import { isConnected, wsSend } from "./socket.js";
 import { text } from "./strings.js";
 
@@ -29,14 +30,15 @@ function configSend(evt) {
   if (!form) return;
   evt.preventDefault();
   if (closed) return;
-  const { body, client_id: clientId } = evt.detail.parameters;
+  const { body, client_id: clientId, reply_to: replyTo } = evt.detail.parameters;
   // Blank or too long never leaves the page (the server would refuse it, and past 1 MiB drop the socket).
   const problem = body.trim() ? tooLong(body, Number(form.dataset.maxLength)) : text("empty");
   if (problem) {
     showStatus(problem);
     return;
   }
-  add(clientId, body);
+  add(clientId, body, replyTo || "");
+  stopReplying();
   form.elements.body.value = "";
   form.elements.client_id.value = uuid4();
   saveText("");

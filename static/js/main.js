@@ -3,7 +3,7 @@
 // the server has it. This file only wires them: socket.js (the connection), timeline.js (placing messages),
 // scroll.js, sidebar.js, read.js (read marks), composer.js, suggest.js (emoji and people by name) and
 // pending.js (sending), drafts.js (what was written, kept in the browser), actions.js (edit, delete, report),
-// reactions.js (the picker, my own pressed), mentions.js (highlight and badges), layout.js (drawer, members,
+// replies.js, reactions.js (the picker, my own pressed), mentions.js (highlight and badges), layout.js (drawer, members,
 // the pill, the tab's unread count), keyboard.js (shortcuts), avatar.js (a new picture's preview on the
 // settings page); anatomy.js and clock.js shape the list; page.js and strings.js are what they share.
 import * as actions from "./actions.js";
@@ -15,6 +15,7 @@ import * as layout from "./layout.js";
 import * as pending from "./pending.js";
 import * as reactions from "./reactions.js";
 import * as read from "./read.js";
+import * as replies from "./replies.js";
 import * as scroll from "./scroll.js";
 import * as sidebar from "./sidebar.js";
 import * as socket from "./socket.js";
@@ -31,7 +32,7 @@ socket.onFinalClose((reason) => {
   pending.stop();
 });
 
-const parts = [socket, timeline, sidebar, read, composer, suggest, pending, drafts, actions, reactions, scroll, layout, keyboard, avatar];
+const parts = [socket, timeline, sidebar, read, composer, suggest, pending, drafts, actions, reactions, replies, scroll, layout, keyboard, avatar];
 for (const part of parts) {
   part.start();
 }

@@ -59,7 +59,13 @@ function show(clientId) {
 }
 
 const save = () =>
-  drafts.saveUnsent([...pending].map(([id, send]) => ({ id, body: send.body, note: send.note || "" })));
+  drafts.saveUnsent(
+    [...pending].map(([id, send]) => ({ id, body: send.body, note: send.note || "", replyTo: send.replyTo })),
+  );
+
+// What goes on the wire: the composer's fields (reply_to only for a reply).
+const frameOf = (clientId, body, replyTo) =>
+  JSON.stringify({ body, client_id: clientId, ...(replyTo ? { reply_to: replyTo } : {}) });
 
 function append(clientId) {
   const messages = box();
@@ -73,10 +79,11 @@ function append(clientId) {
 }
 
 // The composer's send: it waits its turn. `live`: written while connected (so a wait is the person's pace).
-export function add(clientId, body) {
+export function add(clientId, body, replyTo = "") {
   pending.set(clientId, {
     body,
-    frame: JSON.stringify({ body, client_id: clientId }),
+    replyTo,
+    frame: frameOf(clientId, body, replyTo),
     state: "queued",
     live: isConnected(),
   });
@@ -212,9 +219,10 @@ export function settleStatus() {
 // page knows. Those the page shows stored are forgotten.
 export function restore() {
   if (!box()) return;
-  for (const { id, body, note } of drafts.loadUnsent()) {
+  for (const { id, body, note, replyTo } of drafts.loadUnsent()) {
     if (typeof id !== "string" || typeof body !== "string" || pending.has(id) || stored(id)) continue;
-    pending.set(id, { body, frame: JSON.stringify({ body, client_id: id }), state: "stuck", note });
+    const reply = typeof replyTo === "string" ? replyTo : "";
+    pending.set(id, { body, replyTo: reply, frame: frameOf(id, body, reply), state: "stuck", note });
     append(id);
   }
   save();

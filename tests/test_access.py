@@ -46,8 +46,8 @@ def test_the_send_path_stores_exactly_when_the_rule_allows():
     def twin(store_it):
         def stores(person, room) -> bool:
             moderator = access.is_moderator(person)
-            stored = store_it(person, room.pk, "probe", "<p>probe</p>", uuid.uuid4(), timezone.now(), moderator, None)
-            return stored is not None
+            draft = store.Draft("probe", "<p>probe</p>", uuid.uuid4(), timezone.now())
+            return store_it(person, room.pk, draft, moderator) is not None
 
         return stores
 

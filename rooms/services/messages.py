@@ -77,17 +77,17 @@ def post_message(
     body = clean_body(body)
     quoted = _quoted(room_id, reply_to) if reply_to is not None else None
     rendered = mentions.render(user, room_id, body)  # once, here: pages and frames show what is stored
-    html = rendered.html
-    now = timezone.now()
+    html, now = rendered.html, timezone.now()
+    draft = store.Draft(body, html, client_id, now, reply_to)
     try:
-        stored = store.store_message(user, room_id, body, html, client_id, now, reply_to=reply_to)
+        stored = store.store_message(user, room_id, draft)
         if stored is None:
             # Refused: only now ask why (room gone, muted, locked), so a send that goes through pays nothing
             # for it. A moderator may write in a locked room: theirs is stored on a second try.
             if (refusal := access.send_refusal(user, room_id)) is not None:
                 raise refusal
             moderator = access.is_moderator(user)
-            stored = store.store_message(user, room_id, body, html, client_id, now, moderator, reply_to)
+            stored = store.store_message(user, room_id, draft, moderator=moderator)
     except IntegrityError:
         # A replayed send (a reconnect resends what was not acknowledged), maybe through another socket at the
         # same moment: the unique client id stores it once, and the replay gets that message.

@@ -8,6 +8,7 @@ import datetime as dt
 import functools
 import uuid
 from contextlib import nullcontext
+from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
@@ -18,6 +19,17 @@ from ..models import Membership, Message, Room
 
 # (message id, seq, room kind, whether the author was a member)
 Stored = tuple[int, int, str, bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A message to store: what was written, as rendered, its client id, when, and what it answers."""
+
+    body: str
+    html: str
+    client_id: uuid.UUID
+    now: dt.datetime
+    reply_to: int | None = None
 
 
 def next_change(room_id: int, count: int = 1, **also) -> tuple[int, str]:
@@ -38,48 +50,29 @@ def next_change(room_id: int, count: int = 1, **also) -> tuple[int, str]:
         return cursor.fetchone()
 
 
-def store_message(
-    user: AbstractBaseUser,
-    room_id: int,
-    body: str,
-    html: str,
-    client_id: uuid.UUID,
-    now: dt.datetime,
-    moderator: bool = False,
-    reply_to: int | None = None,
-) -> Stored | None:
-    """Save a message (its source, its rendered HTML, the message it answers) under the room's next change
-    number and move the
-    author's read mark to it, or return None if they may not write there (access.py's rule; the lock waived
-    when the caller found them a `moderator`).
+def store_message(user: AbstractBaseUser, room_id: int, draft: Draft, moderator: bool = False) -> Stored | None:
+    """Save a message under the room's next change number and move the author's read mark to it, or return
+    None if they may not write there (access.py's rule; the lock waived when the caller found them a
+    `moderator`).
 
     The room row is locked from taking the number until commit, so every message of a busy room passes
     through that lock. On PostgreSQL it is all one statement, so the lock is held only while the server runs
     it; as separate statements the lock also waited on this process between them (for the GIL, behind the
     fan-out), and that wait capped a room at about 250 messages a second."""
     if connection.vendor == "postgresql":
-        return _store_in_one_statement(user, room_id, body, html, client_id, now, moderator, reply_to)
-    return _store_in_steps(user, room_id, body, html, client_id, now, moderator, reply_to)
+        return _store_in_one_statement(user, room_id, draft, moderator)
+    return _store_in_steps(user, room_id, draft, moderator)
 
 
-def _store_in_steps(
-    user: AbstractBaseUser,
-    room_id: int,
-    body: str,
-    html: str,
-    client_id: uuid.UUID,
-    now: dt.datetime,
-    moderator: bool,
-    reply_to: int | None,
-) -> Stored | None:
+def _store_in_steps(user: AbstractBaseUser, room_id: int, draft: Draft, moderator: bool) -> Stored | None:
     # The rule asked first, the one the statement spells out; it knows moderators itself (`moderator` unused).
     if access.send_refusal(user, room_id) is not None:
         return None
     with transaction.atomic():
-        seq, kind = next_change(room_id, last_message_at=now)
+        seq, kind = next_change(room_id, last_message_at=draft.now)
         message = Message.objects.create(
-            room_id=room_id, author=user, seq=seq, changed_seq=seq, body=body, html=html, client_id=client_id,
-            created_at=now, reply_to_id=reply_to,
+            room_id=room_id, author=user, seq=seq, changed_seq=seq, body=draft.body, html=draft.html,
+            client_id=draft.client_id, created_at=draft.now, reply_to_id=draft.reply_to,
         )  # fmt: skip
         mine = Membership.objects.filter(room_id=room_id, user=user)
         was_member = mine.update(last_read_seq=Greatest("last_read_seq", seq)) > 0
@@ -108,19 +101,10 @@ def _one_statement_sql() -> str:
         SELECT message.id, message.seq, room.kind, EXISTS (SELECT 1 FROM reader) FROM message, room"""
 
 
-def _store_in_one_statement(
-    user: AbstractBaseUser,
-    room_id: int,
-    body: str,
-    html: str,
-    client_id: uuid.UUID,
-    now: dt.datetime,
-    moderator: bool,
-    reply_to: int | None,
-) -> Stored | None:
+def _store_in_one_statement(user: AbstractBaseUser, room_id: int, draft: Draft, moderator: bool) -> Stored | None:
     params = {
-        "now": now, "room": room_id, "open": Room.Kind.OPEN, "user": user.pk, "body": body, "html": html,
-        "client": client_id, "moderator": moderator, "reply": reply_to,
+        "now": draft.now, "room": room_id, "open": Room.Kind.OPEN, "user": user.pk, "body": draft.body,
+        "html": draft.html, "client": draft.client_id, "moderator": moderator, "reply": draft.reply_to,
     }  # fmt: skip
     # Autocommit makes the statement its own transaction. Inside a caller's transaction, a savepoint keeps a
     # replayed client id (an IntegrityError) from breaking it.

@@ -69,8 +69,9 @@ def test_messages_group_by_author_under_day_dividers_with_one_menu_each(new_cont
     send(page, "and live")
     expect(rows.nth(4)).to_contain_text("and live")
     expect(rows.nth(4)).not_to_have_class(re.compile(r"\bgrouped\b"))
-    # Each message has one "⋯" menu, not every action on every line; mine offers Edit, bob's Report.
-    expect(rows.nth(4).locator("[role=menuitem]")).to_have_count(3)
+    # Each message has one "⋯" menu, not every action on every line (Reply, Add reaction, Edit, Delete,
+    # Report); mine offers Edit, bob's Report.
+    expect(rows.nth(4).locator("[role=menuitem]")).to_have_count(5)
     expect(page.get_by_role("menuitem", name="Edit").first).to_be_hidden()
     rows.nth(3).hover()
     rows.nth(3).get_by_role("button", name=MENU).click()

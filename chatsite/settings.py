@@ -202,6 +202,11 @@ ROOMS_PER_HOUR = float(os.environ.get("ROOMS_PER_HOUR", "20"))
 # Background work goes to a queue in the database, run by `manage.py db_worker` (make run starts one; production
 # runs its own), so none of it is done while a request or a socket waits.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Link previews (rooms/previews/fetch.py) reach public addresses only. These networks are allowed besides
+# (e.g. ["127.0.0.1/32"]: the tests' loopback site); empty in every deployment.
+LINK_PREVIEW_ALLOWED_NETWORKS: list[str] = []
+# Seconds for fetching one page or picture, its redirects included.
+LINK_PREVIEW_TIMEOUT = 5.0
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -2,7 +2,9 @@
 to is checked before any connection (loopback, private, link-local, metadata, IPv6 and IPv4-in-IPv6, names that
 resolve to them), on every redirect too, and the connection goes to the checked address with the host's name in
 Host and TLS; its caps (redirects, time, size, content type). What a page's card says and how its picture is
-written again."""
+written again. Then the feature: sending a link only queues the card; the worker's card reaches open sockets as
+a numbered change and a catch-up brings it once; its picture comes from Roomcast, to readers of the room only;
+an edit to another link drops the card; a card's text is escaped."""
 
 from __future__ import annotations
 
@@ -11,16 +13,27 @@ import io
 import socket
 import ssl
 import time
+import uuid
 
 import pytest
+from channels.db import database_sync_to_async
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
 from PIL import Image
 
-from rooms.previews import Blocked, Refused, build, card, fetch, opengraph, thumbnail
+from rooms import frames, services
+from rooms.models import LinkPreview, Message, Room
+from rooms.previews import Blocked, Card, Refused, build, card, fetch, opengraph, thumbnail
+from rooms.services import previews
 
+from .helpers import drain, frames_until, open_socket
 from .support.linked_site import LOOPBACK, LinkedSite, linked_site, page, picture  # noqa: F401 (a fixture)
 
 HTML = {"text/html"}
@@ -364,3 +377,176 @@ def test_a_card_keeps_going_without_a_picture_it_cannot_have(linked_site, loopba
     assert made.title == "Title" and made.image is None and made.site_name == "127.0.0.1"
     with pytest.raises(Refused, match="no title"):
         build(linked_site.page("/untitled", description="No title here"))
+
+
+# ---- the feature ---------------------------------------------------------------------------------------------
+
+
+def run_queued_tasks() -> None:
+    """What `manage.py db_worker` does, here and now: every task waiting in the queue, in this thread."""
+    Worker(
+        queue_names=["default"], interval=0, batch=True, backend_name="default", startup_delay=False,
+        max_tasks=None, worker_id="tests", excluded_queue_names=[],
+    ).run()  # fmt: skip
+
+
+def queued() -> list[list]:
+    return [r.args_kwargs["args"] for r in DBTaskResult.objects.order_by("enqueued_at")]
+
+
+def preview_site(site: LinkedSite) -> str:
+    site.serve("/pic.png", picture(400, 300), "image/png")
+    return site.page(
+        "/story", title="Roomcast ships", description="Link cards, live.", site_name="The News", image="/pic.png"
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sending_a_link_only_queues_its_card(people, linked_site, loopback_allowed, monkeypatch):
+    url = preview_site(linked_site)
+
+    def no_fetching(*args, **kwargs):
+        pytest.fail("the send path fetched the link")
+
+    monkeypatch.setattr(fetch, "_connect", no_fetching)  # every fetch's one way out
+    alice, general = people["alice"], people["general"]
+    plain = services.post_message(alice, general.pk, "no link here, mailto:a@example.com", uuid.uuid4()).message
+    assert queued() == []
+    message = services.post_message(alice, general.pk, f"look: {url} and https://second.example", uuid.uuid4()).message
+    assert queued() == [[message.pk, url]]  # the first link only
+    assert DBTaskResult.objects.get().task_path == "rooms.services.previews.fetch_preview"
+    assert linked_site.requests == [] and not LinkPreview.objects.exists()
+    # Its frame, rendered on the send path, does not ask for a card: a new message has none yet.
+    with CaptureQueriesContext(connection) as queries:
+        frames.messages_frame(general.pk, [message, plain])
+    assert not [q["sql"] for q in queries.captured_queries if "linkpreview" in q["sql"]]
+
+
+@pytest.mark.asyncio
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+async def test_the_card_reaches_open_pages_as_a_change_and_catch_up_brings_it_once(
+    people, linked_site, loopback_allowed
+):
+    url = preview_site(linked_site)
+    general = people["general"]
+    bob, _ = await open_socket(people["bob"], f"/ws/rooms/{general.pk}/")
+    await drain(bob)
+    message = (
+        await database_sync_to_async(services.post_message)(people["alice"], general.pk, url, uuid.uuid4())
+    ).message
+    sent = (await frames_until(bob, f'id="msg-{message.pk}"'))[-1]
+    assert "link-card" not in sent and linked_site.requests == []
+
+    await database_sync_to_async(run_queued_tasks)()
+    frame = (await frames_until(bob, "link-card"))[-1]
+    room = await Room.objects.aget(pk=general.pk)
+    assert room.last_seq == message.seq + 1  # the card is the room's next change
+    assert f'id="msg-{message.pk}"' in frame and f'data-changed="{room.last_seq}"' in frame
+    assert "Roomcast ships" in frame and "Link cards, live." in frame and "The News" in frame
+    preview = await LinkPreview.objects.aget(message=message)
+    assert f'src="/link-previews/{preview.pk}/image/"' in frame and f"127.0.0.1:{linked_site.port}/pic" not in frame
+    assert linked_site.paths() == ["/story", "/pic.png"]  # fetched once, by the worker
+
+    # A page that was away since before the message gets it once, with its card.
+    await bob.send_to(text_data=f'{{"action": "catch_up", "after": {message.seq - 1}}}')
+    caught = (await frames_until(bob, "data-upto="))[-1]
+    assert caught.count(f'id="msg-{message.pk}"') == 1 and caught.count('class="link-card"') == 1
+    await bob.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_picture_comes_from_roomcast_and_only_to_readers_of_the_room(people, linked_site, loopback_allowed):
+    url = preview_site(linked_site)
+    alice, bob, dm = people["alice"], people["bob"], people["dm"]
+    message = services.post_message(alice, dm.pk, f"for you: {url}", uuid.uuid4()).message
+    run_queued_tasks()
+    preview = LinkPreview.objects.get(message=message)
+    asked = list(linked_site.requests)
+    as_bob, as_carol = Client(), Client()
+    as_bob.force_login(bob)
+    as_carol.force_login(people["carol"])
+    conversation = as_bob.get("/dm/alice/").content.decode()
+    image = f"/link-previews/{preview.pk}/image/"
+    assert f'<img class="link-card-image" src="{image}" width="160" height="120"' in conversation
+    assert f'href="{url}"' in conversation  # the title links to the page itself
+
+    served = as_bob.get(image)
+    assert served.status_code == 200 and served["Content-Type"] == "image/webp"
+    assert served["X-Content-Type-Options"] == "nosniff" and served["Cache-Control"].startswith("private")
+    with Image.open(io.BytesIO(served.content)) as written:
+        assert written.format == "WEBP" and written.size == (160, 120)
+    assert linked_site.requests == asked  # the reader's page and picture cost the site nothing
+
+    assert as_carol.get(image).status_code == 404  # not in the conversation
+    assert Client().get(image).status_code == 302  # signed out: the login page
+    assert as_bob.get(f"/link-previews/{preview.pk + 1}/image/").status_code == 404
+    services.delete_message(alice, message.pk)
+    assert as_bob.get(image).status_code == 404  # gone with its message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_edit_to_another_link_drops_the_card_and_queues_the_new_one(people, linked_site, loopback_allowed):
+    url = preview_site(linked_site)
+    other = linked_site.page("/other", title="Another page")
+    alice, general = people["alice"], people["general"]
+    message = services.post_message(alice, general.pk, f"see {url}", uuid.uuid4()).message
+    run_queued_tasks()
+    edited = services.edit_message(alice, message.pk, f"see {url}, really")  # the same first link: kept
+    assert "Roomcast ships" in frames.messages_frame(general.pk, [edited]) and len(queued()) == 1
+
+    edited = services.edit_message(alice, message.pk, f"no, see {other}")
+    assert "link-card" not in frames.messages_frame(general.pk, [edited])  # the edit's own frame drops it
+    assert not LinkPreview.objects.exists() and queued()[-1] == [message.pk, other]
+    run_queued_tasks()
+    assert LinkPreview.objects.get(message=message).title == "Another page"
+
+    services.edit_message(alice, message.pk, "no link any more")
+    assert not LinkPreview.objects.exists() and len(queued()) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_does_nothing_for_a_deleted_or_since_edited_message(people, linked_site, loopback_allowed):
+    url = preview_site(linked_site)
+    alice, general = people["alice"], people["general"]
+    gone = services.post_message(alice, general.pk, url, uuid.uuid4()).message
+    services.delete_message(alice, gone.pk)
+    moved = services.post_message(alice, general.pk, url, uuid.uuid4()).message
+    Message.objects.filter(pk=moved.pk).update(html="<p>edited meanwhile</p>")  # as an edit racing the task would
+    before = Room.objects.get(pk=general.pk).last_seq
+    run_queued_tasks()
+    assert linked_site.requests == [] and not LinkPreview.objects.exists()
+    assert Room.objects.get(pk=general.pk).last_seq == before  # no change number taken
+    # A card fetched meanwhile is not attached either.
+    made = Card("t", "", "s", None, None, None, "")
+    assert previews.attach(gone.pk, url, made) is None and previews.attach(moved.pk, url, made) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_link_without_a_card_takes_no_change_number(people, linked_site, loopback_allowed):
+    url = linked_site.page("/untitled", description="nothing to call it")
+    general = people["general"]
+    services.post_message(people["alice"], general.pk, url, uuid.uuid4())
+    before = Room.objects.get(pk=general.pk).last_seq
+    run_queued_tasks()
+    assert linked_site.paths() == ["/untitled"] and Room.objects.get(pk=general.pk).last_seq == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cards_text_is_escaped(people):
+    alice, general = people["alice"], people["general"]
+    message = services.post_message(alice, general.pk, "https://evil.example/", uuid.uuid4()).message
+    hostile = Card(
+        title='<script>alert(1)</script>"><img src=x onerror=alert(1)>',
+        description="<b onmouseover=alert(1)>bold</b>",
+        site_name="<i>site</i>",
+        image=thumbnail(picture())[0],
+        image_width=160,
+        image_height=120,
+        image_alt='" onload="alert(1)',
+    )
+    message = previews.attach(message.pk, "https://evil.example/", hostile)
+    html = frames.messages_frame(general.pk, [message])
+    assert "<script>" not in html and "<img src=x" not in html and "<b " not in html and "<i>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in html
+    assert 'alt="&quot; onload=&quot;alert(1)"' in html

@@ -18,8 +18,9 @@ class MessageQuerySet(models.QuerySet["Message"]):
 
     def for_display(self) -> MessageQuerySet:
         """With everything the message partial shows (templates/rooms/partials.html), loaded in a fixed number
-        of queries however many messages: the author's name and avatar (accounts.people), and each slot's."""
-        return self.select_related("author__profile")
+        of queries however many messages: the author's name and avatar (accounts.people), and each slot's: the
+        link card (its picture is served apart)."""
+        return self.select_related("author__profile", "link_preview").defer("link_preview__image")
 
 
 class Message(models.Model):

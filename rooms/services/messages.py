@@ -18,7 +18,7 @@ import realtime
 from .. import access, formatting, frames, signals
 from ..errors import ChatError
 from ..models import Membership, Message, Room
-from . import store
+from . import previews, store
 from .rooms import join
 
 
@@ -100,6 +100,7 @@ def post_message(user: AbstractBaseUser, room_id: int, body: str, client_id: uui
     if kind == Room.Kind.DIRECT and seq == 1:  # nothing can change in a room before its first message
         transaction.on_commit(lambda: _announce_conversation(room_id, user), robust=True)
     transaction.on_commit(lambda: frames.broadcast([message]), robust=True)
+    previews.queue(message)  # its link's card comes later, from the worker, as a change of its own
     return PostResult(message, created=True)
 
 
@@ -150,11 +151,13 @@ def edit_message(user: AbstractBaseUser, message_id: object, body: str) -> Messa
             raise refusal
         if message.body == body:
             return message
+        html_before = message.html
         message.body, message.html = body, formatting.render(body)
         message.edited_at = timezone.now()
         message.changed_seq, _ = store.next_change(message.room_id)
         message.save(update_fields=["body", "html", "edited_at", "changed_seq"])
         transaction.on_commit(lambda: frames.broadcast([message]), robust=True)
+        previews.follow_edit(message, html_before)  # another first link: the old card goes, the new one is asked for
     return message
 
 

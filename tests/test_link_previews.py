@@ -394,16 +394,9 @@ def queued() -> list[list]:
     return [r.args_kwargs["args"] for r in DBTaskResult.objects.order_by("enqueued_at")]
 
 
-def preview_site(site: LinkedSite) -> str:
-    site.serve("/pic.png", picture(400, 300), "image/png")
-    return site.page(
-        "/story", title="Roomcast ships", description="Link cards, live.", site_name="The News", image="/pic.png"
-    )
-
-
 @pytest.mark.django_db(transaction=True)
 def test_sending_a_link_only_queues_its_card(people, linked_site, loopback_allowed, monkeypatch):
-    url = preview_site(linked_site)
+    url = linked_site.story()
 
     def no_fetching(*args, **kwargs):
         pytest.fail("the send path fetched the link")
@@ -428,7 +421,7 @@ def test_sending_a_link_only_queues_its_card(people, linked_site, loopback_allow
 async def test_the_card_reaches_open_pages_as_a_change_and_catch_up_brings_it_once(
     people, linked_site, loopback_allowed
 ):
-    url = preview_site(linked_site)
+    url = linked_site.story()
     general = people["general"]
     bob, _ = await open_socket(people["bob"], f"/ws/rooms/{general.pk}/")
     await drain(bob)
@@ -457,7 +450,7 @@ async def test_the_card_reaches_open_pages_as_a_change_and_catch_up_brings_it_on
 
 @pytest.mark.django_db(transaction=True)
 def test_the_picture_comes_from_roomcast_and_only_to_readers_of_the_room(people, linked_site, loopback_allowed):
-    url = preview_site(linked_site)
+    url = linked_site.story()
     alice, bob, dm = people["alice"], people["bob"], people["dm"]
     message = services.post_message(alice, dm.pk, f"for you: {url}", uuid.uuid4()).message
     run_queued_tasks()
@@ -487,7 +480,7 @@ def test_the_picture_comes_from_roomcast_and_only_to_readers_of_the_room(people,
 
 @pytest.mark.django_db(transaction=True)
 def test_an_edit_to_another_link_drops_the_card_and_queues_the_new_one(people, linked_site, loopback_allowed):
-    url = preview_site(linked_site)
+    url = linked_site.story()
     other = linked_site.page("/other", title="Another page")
     alice, general = people["alice"], people["general"]
     message = services.post_message(alice, general.pk, f"see {url}", uuid.uuid4()).message
@@ -507,7 +500,7 @@ def test_an_edit_to_another_link_drops_the_card_and_queues_the_new_one(people, l
 
 @pytest.mark.django_db(transaction=True)
 def test_the_worker_does_nothing_for_a_deleted_or_since_edited_message(people, linked_site, loopback_allowed):
-    url = preview_site(linked_site)
+    url = linked_site.story()
     alice, general = people["alice"], people["general"]
     gone = services.post_message(alice, general.pk, url, uuid.uuid4()).message
     services.delete_message(alice, gone.pk)

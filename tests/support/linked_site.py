@@ -53,6 +53,13 @@ class LinkedSite:
     def page(self, path: str, **fields: str) -> str:
         return self.serve(path, page(**fields).encode(), "text/html; charset=utf-8")
 
+    def story(self) -> str:
+        """A news story with every card field and a picture; its address."""
+        self.serve("/pic.png", picture(400, 300), "image/png")
+        return self.page(
+            "/story", title="Roomcast ships", description="Link cards, live.", site_name="The News", image="/pic.png"
+        )
+
     def redirect(self, path: str, location: str, status: int = 302) -> str:
         self.resources[path] = Resource(status=status, headers={"Location": location, "Content-Length": "0"})
         return self.url(path)

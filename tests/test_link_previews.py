@@ -9,7 +9,9 @@ an edit to another link drops the card; a card's text is escaped."""
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import io
+import ipaddress
 import socket
 import ssl
 import time
@@ -26,7 +28,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
-from PIL import Image
+from PIL import Image, ImageCms
 
 from rooms import frames, services
 from rooms.models import LinkPreview, Message, Room
@@ -306,6 +308,32 @@ def test_a_server_that_stalls_is_given_up_on_at_the_deadline(stall, linked_site,
     assert time.monotonic() - started < 1.5
 
 
+def test_a_server_that_trickles_its_headers_is_cut_off_at_the_deadline(linked_site, loopback_allowed, settings):
+    """Each byte comes well within a socket timeout, so only the deadline itself can end it."""
+    settings.LINK_PREVIEW_TIMEOUT = 0.5
+    url = linked_site.serve("/drip", b"<title>x</title>", "text/html", trickle=0.05)
+    started = time.monotonic()
+    with pytest.raises(Refused, match=r"took longer than 0\.5 s"):
+        get(url)
+    assert time.monotonic() - started < 1.5
+
+
+def test_a_compressed_body_is_refused(linked_site, loopback_allowed):
+    """Never asked for (Accept-Encoding: identity), and a page that sends one anyway could unpack past any cap."""
+    url = linked_site.serve(
+        "/gz", gzip.compress(b"<title>x</title>" * 1000), "text/html", headers={"Content-Encoding": "gzip"}
+    )
+    with pytest.raises(Refused, match="compressed"):
+        get(url)
+
+
+def test_an_ipv4_address_inside_ipv6_is_judged_as_that_ipv4_address(settings):
+    mapped = ipaddress.ip_address("::ffff:127.0.0.1")
+    assert not fetch.allowed(mapped) and fetch.allowed(ipaddress.ip_address("::ffff:93.184.216.34"))
+    settings.LINK_PREVIEW_ALLOWED_NETWORKS = LOOPBACK  # the same machine, however it is spelled
+    assert fetch.allowed(mapped) and not fetch.allowed(ipaddress.ip_address("::1"))
+
+
 # ---- what a card says ----------------------------------------------------------------------------------------
 
 
@@ -343,12 +371,16 @@ def test_a_picture_is_written_again_small_and_without_its_metadata(kind):
     source = Image.new("RGB", (800, 400), (200, 30, 30))
     exif = Image.Exif()
     exif[0x010F] = "Secret Camera Co"  # Make
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     out = io.BytesIO()
-    source.save(out, kind, **({"exif": exif.tobytes()} if kind in {"JPEG", "WEBP", "PNG"} else {}))
+    source.save(out, kind, **({"exif": exif.tobytes(), "icc_profile": icc} if kind != "GIF" else {}))
+    with Image.open(io.BytesIO(out.getvalue())) as saved:
+        assert kind == "GIF" or saved.info.get("icc_profile")  # the source does carry them
     data, width, height = thumbnail(out.getvalue())
     assert (width, height) == (card.SIDE, card.SIDE // 2)
     with Image.open(io.BytesIO(data)) as written:
-        assert written.format == "WEBP" and not written.getexif() and b"Secret Camera" not in data
+        assert written.format == "WEBP" and not written.getexif() and "icc_profile" not in written.info
+        assert b"Secret Camera" not in data
 
 
 @pytest.mark.parametrize(
@@ -357,7 +389,8 @@ def test_a_picture_is_written_again_small_and_without_its_metadata(kind):
         b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>",
         b"<html><script>alert(1)</script></html>",
         picture(kind="PNG")[:100],  # truncated
-        b"BM" + b"\0" * 100,  # a format not taken
+        picture(kind="BMP"),  # pictures, but in formats whose decoders are not exposed to what sites send
+        picture(kind="TIFF"),
     ],
 )
 def test_anything_but_a_picture_is_refused(data):
@@ -405,14 +438,16 @@ def test_sending_a_link_only_queues_its_card(people, linked_site, loopback_allow
     alice, general = people["alice"], people["general"]
     plain = services.post_message(alice, general.pk, "no link here, mailto:a@example.com", uuid.uuid4()).message
     assert queued() == []
-    message = services.post_message(alice, general.pk, f"look: {url} and https://second.example", uuid.uuid4()).message
+    with CaptureQueriesContext(connection) as queries:  # the send, its frame rendered and broadcast on commit
+        message = services.post_message(
+            alice, general.pk, f"see {url} and https://second.example", uuid.uuid4()
+        ).message
+    # The frame does not ask for a card: a new message has none yet.
+    assert not [q["sql"] for q in queries.captured_queries if "linkpreview" in q["sql"]]
+    assert "link-card" not in frames.messages_frame(general.pk, [message, plain])
     assert queued() == [[message.pk, url]]  # the first link only
     assert DBTaskResult.objects.get().task_path == "rooms.services.previews.fetch_preview"
     assert linked_site.requests == [] and not LinkPreview.objects.exists()
-    # Its frame, rendered on the send path, does not ask for a card: a new message has none yet.
-    with CaptureQueriesContext(connection) as queries:
-        frames.messages_frame(general.pk, [message, plain])
-    assert not [q["sql"] for q in queries.captured_queries if "linkpreview" in q["sql"]]
 
 
 @pytest.mark.asyncio

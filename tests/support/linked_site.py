@@ -24,6 +24,7 @@ class Resource:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     stall: bool = False  # send the status line and headers, then nothing until the site closes
+    trickle: float = 0  # send the response a byte at a time, this many seconds apart
 
 
 class LinkedSite:
@@ -45,8 +46,12 @@ class LinkedSite:
     def url(self, path: str, host: str = "127.0.0.1") -> str:
         return f"{self.scheme}://{host}:{self.port}{path}"
 
-    def serve(self, path: str, body: bytes, content_type: str, length: bool = True, **resource) -> str:
-        headers = {"Content-Type": content_type} | ({"Content-Length": str(len(body))} if length else {})
+    def serve(
+        self, path: str, body: bytes, content_type: str, length: bool = True, headers: dict | None = None, **resource
+    ) -> str:
+        headers = (
+            {"Content-Type": content_type} | ({"Content-Length": str(len(body))} if length else {}) | (headers or {})
+        )
         self.resources[path] = Resource(headers=headers, body=body, **resource)
         return self.url(path)
 
@@ -78,6 +83,8 @@ def _handler(site: LinkedSite) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             site.requests.append((self.path, self.headers.get("Host", "")))
             resource = site.resources.get(self.path, Resource(status=404))
+            if resource.trickle:
+                self.wfile = _Trickling(self.wfile, resource.trickle, site.closing)
             self.send_response(resource.status)
             for name, value in resource.headers.items():
                 self.send_header(name, value)
@@ -91,6 +98,19 @@ def _handler(site: LinkedSite) -> type[BaseHTTPRequestHandler]:
             pass  # quiet
 
     return Handler
+
+
+class _Trickling(io.RawIOBase):
+    def __init__(self, out, pause: float, closing: threading.Event) -> None:
+        self.out, self.pause, self.closing = out, pause, closing
+
+    def write(self, data) -> int:
+        for byte in bytes(data):
+            if self.closing.wait(self.pause):
+                break
+            self.out.write(bytes([byte]))
+            self.out.flush()
+        return len(data)
 
 
 def page(title: str = "", description: str = "", site_name: str = "", image: str = "", head: str = "") -> str:

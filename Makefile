@@ -1,4 +1,4 @@
-# Roomcast: `make run` (PORT=8000) for a development server, `make test` for every test, `make messages` for translations.
+# Roomcast: `make run` (PORT=8000) for a development server and its task worker, `make test` for every test, `make messages` for translations.
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -33,9 +33,12 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 
 PORT ?= 8000
 
+# The development server and, beside it, the task worker (link previews), which stops with it (Ctrl-C, or the
+# server failing): job control (set -m) gives the worker a process group of its own, its reloader's child included.
 run: $(VENV)/.runtime
 	$(PY) manage.py migrate
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	set -m; $(PY) manage.py db_worker & worker=$$!; trap 'kill -TERM -$$worker 2>/dev/null' EXIT; \
+		$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 demo: $(VENV)/.runtime
 	$(PY) manage.py migrate

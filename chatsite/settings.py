@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.usersessions",  # records each login's session, so a ban can end them all
     "allauth.mfa",  # two-factor authentication: TOTP and recovery codes
+    "django_tasks_db",  # the task queue's table (TASKS below); `manage.py db_worker` runs what it holds
     "accounts",
     "rooms",
     "moderation",
@@ -197,6 +198,15 @@ CONNECT_RATE = float(os.environ.get("CONNECT_RATE", "2"))
 # New rooms: a few at once, then ROOMS_PER_HOUR (every room is a row in everyone's room list).
 ROOMS_BURST = int(os.environ.get("ROOMS_BURST", "5"))
 ROOMS_PER_HOUR = float(os.environ.get("ROOMS_PER_HOUR", "20"))
+
+# Background work goes to a queue in the database, run by `manage.py db_worker` (make run starts one; production
+# runs its own), so none of it is done while a request or a socket waits.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Link previews (rooms/previews/fetch.py) reach public addresses only. These networks are allowed besides
+# (e.g. ["127.0.0.1/32"]: the tests' loopback site); empty in every deployment.
+LINK_PREVIEW_ALLOWED_NETWORKS: list[str] = []
+# Seconds for fetching one page or picture, its redirects included.
+LINK_PREVIEW_TIMEOUT = 5.0
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

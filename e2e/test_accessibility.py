@@ -2,9 +2,9 @@
 desktop (1280x800) and a phone (390x844): each test is one page in one look, and fails listing what axe found.
 
 The pages hold what a person really sees: a room with messages from several people (one's own, an edited one,
-a long one, a formatted one with coloured code), a conversation, the unread divider, a form with its error, the
-moderator's report queue. The theme is the browser's (Playwright's color_scheme); a few pages are checked in
-the account's theme over the browser's opposite one too.
+a long one, a formatted one with coloured code and its link's card), a conversation, the unread divider, a form
+with its error, the moderator's report queue. The theme is the browser's (Playwright's color_scheme); a few pages
+are checked in the account's theme over the browser's opposite one too.
 
 People are signed in with a session cookie (Django's force_login): the log-in form is a page checked here
 itself, and going through it for each of the ~90 tests would double the time they take.
@@ -98,7 +98,7 @@ def build_scene() -> None:
     services.edit_message(alice, own.pk, "Me, in five minutes.")
     post(carol, general, LONG)
     spam = post(carol, general, "Buy followers, cheap!")
-    post(bob, general, FORMATTED)
+    attach_card(post(bob, general, FORMATTED))
     post(carol, general, "@alice can you share the agenda?")  # a mention: highlighted for alice
     last = post(bob, general, "Great, see you there.")
     services.mark_read(alice, general.pk, last.seq)
@@ -119,6 +119,18 @@ def build_scene() -> None:
     dm = services.start_direct(bob, alice, "Are you around later?", uuid.uuid4())
     post(alice, dm, "Yes, after five.")
     make_moderator(mod)
+
+
+def attach_card(message) -> None:
+    """The card the worker would make for the message's link (https://example.com/plan), with a picture."""
+    from rooms.previews import Card, thumbnail
+    from rooms.services import previews
+    from tests.support.linked_site import picture
+
+    image, width, height = thumbnail(picture(1200, 630))
+    about = "What we ship this week, who does what, and when we meet to go over it."
+    card = Card("The weekly plan", about, "Example", image, width, height, "The plan on a whiteboard")
+    assert previews.attach(message.pk, "https://example.com/plan", card) is not None
 
 
 def make_moderator(user) -> None:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("dm/<str:username>/", views.direct, name="direct"),
     path("m/<int:message_id>/", views.permalink, name="permalink"),
     path("m/<int:message_id>/source/", views.source, name="source"),
+    path("link-previews/<int:preview_id>/image/", views.link_image, name="link_image"),
     path("people/", views.people, name="people"),
     path("switch/", views.switch, name="switch"),
     path("read-all/", views.read_all, name="read_all"),

@@ -153,6 +153,20 @@ def source(request: HttpRequest, message_id: int) -> JsonResponse:
         raise Http404 from None
 
 
+@login_required
+def link_image(request: HttpRequest, preview_id: int) -> HttpResponse:
+    """A link card's picture, as Roomcast wrote it (a WebP), so readers' browsers never contact the linked site;
+    only for people who may read the message's room. A new card is a new address: browsers keep each one."""
+    image = services.link_image(request.user, preview_id)
+    if image is None:
+        raise Http404
+    response = HttpResponse(image, content_type="image/webp")
+    response["Cache-Control"] = "private, max-age=31536000, immutable"  # private: it is behind a login
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Disposition"] = 'inline; filename="preview.webp"'
+    return response
+
+
 @never_cache
 @login_required
 def permalink(request: HttpRequest, message_id: int) -> HttpResponse:

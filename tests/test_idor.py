@@ -186,6 +186,24 @@ def probe_source(w: World) -> None:
     assert w.as_alice.get(f"/m/{w.gone.pk}/source/").status_code == 404  # deleted: gone for its author too
 
 
+def probe_link_image(w: World) -> None:
+    from rooms.models import LinkPreview
+    from rooms.previews import thumbnail
+
+    from .support.linked_site import picture
+
+    card = LinkPreview.objects.create(
+        message=w.secret, url="https://example.com/", title="t", image=thumbnail(picture())[0]
+    )
+    link = f"/link-previews/{card.pk}/image/"
+    assert to_login(w.anonymous.get(link))
+    for outsider in (w.as_carol, w.as_staff):
+        assert outsider.get(link).status_code == 404
+    assert w.as_alice.get(link)["Content-Type"] == "image/webp"  # in the conversation: the probe reaches it
+    assert w.as_alice.get(f"/link-previews/{card.pk + 1}/image/").status_code == 404
+    card.delete()
+
+
 def probe_emoji(w: World) -> None:
     assert to_login(w.anonymous.get("/emoji/", {"q": "smile"}))
     assert {"insert": "😄", "label": "😄 :smile:"} in w.as_carol.get("/emoji/", {"q": "smile"}).json()["suggestions"]
@@ -236,6 +254,7 @@ SITE: dict[str, Callable[[World], None]] = {
     "rooms:emoji": probe_emoji,
     "rooms:mentionable": probe_mentionable,
     "rooms:mentions": probe_mentions,
+    "rooms:link_image": probe_link_image,
     "person_card": probe_person_card,
     "media": probe_media,
 }

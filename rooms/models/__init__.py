@@ -1,5 +1,6 @@
 """The chat's models, one file per family; imported from here (`from rooms.models import Room`)."""
 
+from .link_preview import LinkPreview
 from .membership import Membership
 from .mention import Mention
 from .message import Message, MessageQuerySet
@@ -8,6 +9,7 @@ from .reaction import Reaction, ReactionGroup
 from .room import Room, RoomQuerySet
 
 __all__ = [
+    "LinkPreview",
     "Membership",
     "Mention",
     "Message",

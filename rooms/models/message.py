@@ -28,12 +28,15 @@ class MessageQuerySet(models.QuerySet["Message"]):
 
     def for_display(self) -> MessageQuerySet:
         """With everything the message partial shows (templates/rooms/partials.html), loaded in a fixed number
-        of queries however many messages: the author's name and avatar (accounts.people), and each slot's."""
+        of queries however many messages: the author's name and avatar (accounts.people), and each slot's: the
+        quoted message of a reply, the link card (its picture is served apart), the reactions."""
         from .reaction import Reaction
 
         reactions = Reaction.objects.select_related(*(f"user__{r}" for r in naming.load_with_user)).order_by("pk")
-        return self.select_related("author__profile", "reply_to__author__profile").prefetch_related(
-            models.Prefetch("reactions", reactions)
+        return (
+            self.select_related("author__profile", "reply_to__author__profile", "link_preview")
+            .defer("link_preview__image")
+            .prefetch_related(models.Prefetch("reactions", reactions))
         )
 
 

@@ -1,8 +1,8 @@
 """The chat's one path for every change, one module per feature: rooms (the list, creating, joining), direct
-(conversations between two people), messages (send, edit, remove), reactions, mentions (@names, @here, the Mentions
-page), read_state (read marks, unread counts, the sidebar), history, catch_up, and store (the only SQL).
-Views, consumers and the moderation app call the names gathered here; the feature modules import each other
-directly."""
+(conversations between two people), messages (send, edit, remove), reactions, mentions (@names, @here, the
+Mentions page), read_state (read marks, unread counts, the sidebar), history, catch_up, previews (link cards),
+and store (the only SQL). Views, consumers and the moderation app call the names gathered here; the feature
+modules import each other directly."""
 
 from ..errors import ChatError
 from .catch_up import CATCH_UP_LIMIT, CATCH_UP_MAX_BYTES, catch_up_frame
@@ -23,6 +23,7 @@ from .messages import (
     readable_message,
     source_of,
 )
+from .previews import link_image
 from .reactions import react, remove_reactions
 from .read_state import mark_all_read, mark_read, sidebar, unread_counts, unread_frame
 from .rooms import clean_room_name, create_room, default_rooms, join, members, room_ids_of, room_list, visit, welcome
@@ -49,6 +50,7 @@ __all__ = [
     "existing_direct_room",
     "history",
     "join",
+    "link_image",
     "mark_all_read",
     "mark_read",
     "members",

@@ -18,7 +18,7 @@ import realtime
 from .. import access, frames, signals
 from ..errors import ChatError
 from ..models import Membership, Message, Room
-from . import mentions, store
+from . import mentions, previews, store
 from .rooms import join
 
 
@@ -107,6 +107,7 @@ def post_message(
     if kind == Room.Kind.DIRECT and seq == 1:  # nothing can change in a room before its first message
         transaction.on_commit(lambda: _announce_conversation(room_id, user), robust=True)
     transaction.on_commit(lambda: frames.broadcast([message]), robust=True)
+    previews.queue(message)  # its link's card comes later, from the worker, as a change of its own
     return PostResult(message, created=True)
 
 
@@ -171,6 +172,7 @@ def edit_message(user: AbstractBaseUser, message_id: object, body: str) -> Messa
             raise refusal
         if message.body == body:
             return message
+        html_before = message.html
         rendered = mentions.render(user, message.room_id, body)
         message.body, message.html = body, rendered.html
         mentions.record(message, rendered, edit=True)
@@ -178,6 +180,7 @@ def edit_message(user: AbstractBaseUser, message_id: object, body: str) -> Messa
         message.changed_seq, _ = store.next_change(message.room_id)
         message.save(update_fields=["body", "html", "edited_at", "changed_seq"])
         transaction.on_commit(lambda: frames.broadcast([message]), robust=True)
+        previews.follow_edit(message, html_before)  # another first link: the old card goes, the new one is asked for
     return message
 
 

@@ -1,0 +1,90 @@
+"""Link previews in the browser: alice posts a link to a page of a loopback site, the task worker (a real
+`manage.py db_worker` in its own process on the test database, its allow-list widened to that site only) makes
+its card, and the card appears live on bob's page, its picture served by Roomcast: bob's browser never asks the
+linked site for anything."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.support.linked_site import LOOPBACK, LinkedSite
+
+from .conftest import in_thread
+from .support import assert_not_reloaded, mark_page, messages, send, wait_for_socket
+from .test_design import DESKTOP, person
+
+
+def _work(test_db_name: str) -> None:
+    """The worker process: the settings as every process reads them, on the test database, where the loopback
+    site may be reached (as the server's may not)."""
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.test.utils import override_settings
+
+    settings.DATABASES["default"]["NAME"] = test_db_name
+    override_settings(LINK_PREVIEW_ALLOWED_NETWORKS=LOOPBACK).enable()
+    call_command("db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.1", verbosity=0)
+
+
+@pytest.fixture
+def site() -> Iterator[LinkedSite]:
+    site = LinkedSite()
+    yield site
+    site.close()
+
+
+@pytest.fixture
+def preview_worker(transactional_db, django_db_blocker) -> Iterator[None]:
+    """A db_worker for this test, in a fresh interpreter (as the e2e server is), stopped (SIGTERM, as make run
+    stops it) before the test's tables are flushed."""
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        name = connections["default"].settings_dict["NAME"]
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatsite.settings")
+    worker = multiprocessing.get_context("spawn").Process(target=_work, args=(name,), daemon=True)
+    worker.start()
+    yield
+    worker.terminate()
+    worker.join(timeout=10)
+    if worker.is_alive():
+        worker.kill()
+
+
+@pytest.mark.redis  # the worker reaches the server's sockets through Redis, as in production
+def test_a_link_gets_its_card_live_on_the_other_persons_page(new_context, make_user, site, preview_worker):
+    from rooms import services
+
+    room = in_thread(services.create_room, make_user("alice"), "Launch")
+    make_user("bob")
+    alice, bob = (person(new_context, name, viewport=DESKTOP) for name in ("alice", "bob"))
+    for page in (alice, bob):
+        page.goto(f"/rooms/{room.slug}/")
+        wait_for_socket(page)
+    mark_page(bob)
+    url = site.story()
+
+    send(alice, f"Big news: {url}")
+    message = messages(bob).last
+    expect(message.locator(".body")).to_contain_text("Big news")
+    card = message.locator(".link-card")
+    expect(card.get_by_role("link", name="Roomcast ships")).to_have_attribute("href", url)
+    expect(card).to_contain_text("The News")
+    expect(card).to_contain_text("Link cards, live.")
+    picture = card.locator("img")
+    expect(picture).to_have_attribute("src", re.compile(r"^/link-previews/\d+/image/$"))
+    expect(picture).to_have_js_property("complete", True)
+    assert picture.evaluate("img => img.naturalWidth") == 160  # Roomcast's copy, loaded
+    expect(messages(alice).last.locator(".link-card")).to_contain_text("Roomcast ships")  # hers too
+    assert_not_reloaded(bob)
+    # The worker fetched the page and its picture once; neither browser asked the site for anything.
+    assert site.paths() == ["/story", "/pic.png"]

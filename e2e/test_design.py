@@ -169,16 +169,24 @@ def test_readme_screenshots_of_a_real_conversation(new_context, make_user):
         (alice, "Morning! The release candidate is up on staging."),
         (bob, "Nice. I'll run the smoke tests now."),
         (bob, "All green: `make test` passes on **Chromium** and **Firefox** :tada:"),
-        (carol, "我看了一下中文界面，翻译都没问题。"),
+        (carol, "我看了一下中文界面，翻译都没问题。@alice"),
         (alice, 'Great, shipping at 3pm:\n```python\nVERSION = "2.0"  # formatting and emoji\n```'),
     ):
-        post(author, room, text)
+        last = post(author, room, text)
+
+    def react_and_reply() -> None:  # a reply to the first message, and reactions on the last
+        first = room.messages.order_by("seq").first()
+        services.post_message(carol, room.pk, "Thanks, I'll check it on my phone.", uuid.uuid4(), reply_to=first.pk)
+        for who, emoji in ((bob, "🚀"), (carol, "🚀"), (alice, "👍")):
+            services.react(who, last.pk, emoji, True)
+
+    in_thread(react_and_reply)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for scheme in ("light", "dark"):
         for name, viewport in (("", DESKTOP), ("-phone", PHONE)):
             page = person(new_context, "alice", viewport=viewport, color_scheme=scheme)
             open_room(page, "general")
-            expect(messages(page)).to_have_count(5)
+            expect(messages(page)).to_have_count(6)
             expect(page.locator(".presence")).to_contain_text("Here now: alice")
             page.mouse.move(0, 0)
             page.screenshot(path=SCREENSHOTS / f"{scheme}{name}.png")

@@ -76,10 +76,21 @@ def test_alice_mentions_bob_who_sees_it_highlighted_and_reacts_and_alice_sees_it
     for page in (alice, bob):
         assert_not_reloaded(page)
 
+    # A reaction arriving while alice edits her message leaves her edit as it was.
+    alice.locator("#composer textarea").press("ArrowUp")
+    edit_box = alice.locator("form.edit textarea")
+    edit_box.fill("@bob can you check the release notes today?")
+    message.locator(".reaction", has_text="🔥").click()  # bob reacts again
+    expect(messages(alice).last.locator(".reaction", has_text="🔥")).to_contain_text("2")
+    expect(edit_box).to_have_value("@bob can you check the release notes today?")
+    expect(edit_box).to_be_focused()
+    edit_box.press("Enter")
+    expect(message.locator(".body")).to_contain_text("today?")
+
     # The Mentions page: the message, with its link.
     bob.get_by_role("link", name="Mentions").click()
     item = bob.locator(".mention-item").first
-    expect(item).to_contain_text("can you check the release notes?")
+    expect(item).to_contain_text("can you check the release notes today?")
     message_id = messages(alice).last.get_attribute("id")
     item.locator("a.permalink").click()
     expect(bob.locator(f"#{message_id}")).to_be_visible()

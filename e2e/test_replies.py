@@ -41,7 +41,14 @@ def test_bob_replies_from_the_menu_and_alice_sees_the_quote_live(new_context, ma
     expect(reply.locator(".body")).to_have_text("Friday works")
     quote.click()  # on this page: it goes there, no navigation
     expect(messages(alice).first).to_have_class(re.compile(r"\bflash\b"))
+    expect(messages(alice).first).to_be_focused()
     assert alice.url.endswith(f"/rooms/{room.slug}/")
+
+    # Alice deletes what bob answered: every open page's quote says so at once.
+    alice.once("dialog", lambda dialog: dialog.accept())
+    message_action(alice, messages(alice).first, "Delete")
+    expect(bob.locator(".message > .reply")).to_have_text("Replying to a message that was deleted")
+    expect(bob.locator(".message", has_text="Friday works")).not_to_contain_text("Monday")
 
 
 def test_a_quote_of_a_message_far_back_loads_it(new_context, make_user):

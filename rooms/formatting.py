@@ -8,7 +8,8 @@ person's card. No headings, images, tables or raw HTML.
 
 Whatever markdown-it makes goes through nh3 to an allow-list of tags and attributes, so a message can never
 carry a script, an event handler, a javascript: URL, or an attribute htmx or its ws extension would act on
-(id, hx-*, ws-*, data-*, name, form): it cannot swap, trigger or replace anything on the page.
+(id, hx-*, ws-*, name, form, any data-* but a mention's numeric data-user): it cannot swap, trigger or
+replace anything on the page.
 """
 
 from __future__ import annotations

@@ -22,6 +22,18 @@ MAX_NAMES = 20
 _LATIN_WORD = re.compile(r"[A-Za-z0-9_]")
 
 
+_NAMED = re.compile(r'class="mention" data-user="(\d+)"')
+
+
+def named_in(html: str) -> set[int]:
+    """Whom a rendered message names (its mention links carry their ids)."""
+    return {int(user_id) for user_id in _NAMED.findall(html)}
+
+
+def says_here(html: str) -> bool:
+    return 'class="mention mention-here"' in html
+
+
 class Person(NamedTuple):
     user_id: int
     card_url: str

@@ -105,7 +105,7 @@ async def test_unread_counts_across_two_tabs_and_after_reconnect(people):
     # Both tabs follow the room, so both raise their badge from the same frames.
     for tab in (bob_list, bob_other):
         await frames_until(tab, "two")
-    assert (await database_sync_to_async(services.unread_counts)(people["bob"]))[general.pk] == 2
+    assert (await database_sync_to_async(services.counts)(people["bob"]))[general.pk] == (2, 0)
 
     # After a reconnect the page asks for fresh counts and gets the truth from the database.
     await bob_other.send_to(text_data=action("catch_up", after=0))
@@ -119,9 +119,9 @@ async def test_unread_counts_across_two_tabs_and_after_reconnect(people):
     cleared = f'<span id="unread-{general.pk}" class="count" hx-swap-oob="true"></span>'
     for tab in (bob_list, bob_other, bob_room):
         assert cleared in (await frames_until(tab, cleared))[-1]
-    assert (await database_sync_to_async(services.unread_counts)(people["bob"]))[general.pk] == 0
+    assert (await database_sync_to_async(services.counts)(people["bob"]))[general.pk] == (0, 0)
     # Alice's own messages never count as unread for her.
-    assert (await database_sync_to_async(services.unread_counts)(people["alice"]))[general.pk] == 0
+    assert (await database_sync_to_async(services.counts)(people["alice"]))[general.pk] == (0, 0)
     for tab in (bob_list, bob_other, bob_room):
         await tab.disconnect()
 

@@ -470,14 +470,13 @@ async def test_frames_about_a_conversation_she_cannot_see_change_nothing(world, 
             if action in ABOUT_A_MESSAGE:
                 assert "That message no longer exists." in "".join(replies), action
                 assert after["counts"] == before["counts"], action  # nothing recorded (no report either)
-            elif action == "send":  # an answer to a message of another room: refused, quoting nothing of it
+            elif action == "send" and message.room_id != world.general.pk:
+                # An answer to a message of another room: refused, quoting nothing of it.
                 assert "The message you are replying to no longer exists." in "".join(replies)
                 assert after["counts"] == before["counts"], action
-                # Without the reply, it lands in her own room, the socket's, whatever room the frame names.
-                await carol.send_to(text_data=json.dumps({**frame, "reply_to": "", "client_id": str(uuid.uuid4())}))
-                await frames_until(carol, 'data-ok="1"')
+            elif action == "send":  # her own room's removed message: the reply goes (its quote says deleted)
                 stored = await database_sync_to_async(Message.objects.filter(author=world.carol).latest)("pk")
-                assert stored.room_id == world.general.pk
+                assert (stored.room_id, stored.reply_to_id) == (world.general.pk, message.pk)
             else:
                 assert after["counts"] == before["counts"], action
     await carol.disconnect()

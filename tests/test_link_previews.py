@@ -366,6 +366,12 @@ def test_the_head_is_read_in_its_own_charset_and_the_body_ignored():
     assert opengraph.parse(latin.encode("latin-1"), "latin-1", "https://a.example/").title == "Café"
 
 
+@pytest.mark.parametrize("charset", ["rot13", "hex", "uu", "no-such-charset"])
+def test_a_charset_that_is_no_text_encoding_is_read_as_utf8(charset):
+    head = f"<head><meta charset='{charset}'><title>Plain</title></head>"
+    assert opengraph.parse(head.encode(), charset, "https://a.example/").title == "Plain"
+
+
 @pytest.mark.parametrize("kind", ["PNG", "JPEG", "GIF", "WEBP"])
 def test_a_picture_is_written_again_small_and_without_its_metadata(kind):
     source = Image.new("RGB", (800, 400), (200, 30, 30))
@@ -446,6 +452,9 @@ def test_sending_a_link_only_queues_its_card(people, linked_site, loopback_allow
     assert not [q["sql"] for q in queries.captured_queries if "linkpreview" in q["sql"]]
     assert "link-card" not in frames.messages_frame(general.pk, [message, plain])
     assert queued() == [[message.pk, url]]  # the first link only
+    longer = "https://long.example/" + "a" * LinkPreview._meta.get_field("url").max_length
+    services.post_message(alice, general.pk, f"see {longer}", uuid.uuid4())
+    assert queued() == [[message.pk, url]]  # longer than a card keeps: no card, and no fetch for nothing
     assert DBTaskResult.objects.get().task_path == "rooms.services.previews.fetch_preview"
     assert linked_site.requests == [] and not LinkPreview.objects.exists()
 

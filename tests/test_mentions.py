@@ -71,8 +71,10 @@ def test_a_mention_is_a_link_to_the_card_naming_its_person_by_id():
 
 
 def test_candidates_are_bounded_per_message():
-    many = " ".join(f"@{'x' * 64}{i}" for i in range(100))
-    assert len(mentions.candidates(many)) <= mentions.MAX_NAMES * 64
+    many = " ".join(f"@u{i:03}" for i in range(100))  # 100 different names of 4 characters
+    whole = {name for name in mentions.candidates(many) if len(name) == 4}
+    assert whole == {f"u{i:03}" for i in range(mentions.MAX_NAMES)}  # the first 20 only, each with its prefixes
+    assert {"u", "u0", "u00", "u01"} <= mentions.candidates(many)
 
 
 def test_the_sanitizer_keeps_a_mention_only_as_the_formatter_makes_it():
@@ -198,6 +200,37 @@ async def test_a_refused_here_comes_back_to_the_sender_in_their_language(people)
     assert "@here" in frame and "1" in frame and "3" in frame and 'data-ok="0"' in frame
     assert re.search(r"[\u4e00-\u9fff]", frame)  # said in Chinese
     await alice.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_edit_keeps_whom_here_reached_and_reaches_nobody_new_by_it(people, monkeypatch):
+    alice, bob, carol, general = people["alice"], people["bob"], people["carol"], people["general"]
+    viewers = {bob.pk}
+    monkeypatch.setattr(services.mentions, "_here", lambda room_id: set(viewers))
+    message = send(alice, general, "@here and @carol: standup")
+    reached = lambda: set(Mention.objects.values_list("user_id", flat=True))  # noqa: E731
+    assert reached() == {bob.pk, carol.pk}
+    viewers.add(carol.pk)  # who has the room open now does not matter to an edit
+    viewers.add(people["mod"].pk)
+    services.edit_message(alice, message.pk, "@here: standup in 5")  # carol no longer named
+    assert reached() == {bob.pk}
+    general.here_limit = 1  # the room outgrew @here since: fixing a typo is still fine
+    general.save()
+    services.edit_message(alice, message.pk, "@here: standup in 10")
+    assert reached() == {bob.pk}
+    services.edit_message(alice, message.pk, "standup in 10")  # @here gone: so is what it reached
+    assert reached() == set()
+    with pytest.raises(ChatError, match="at most 1 member"):
+        services.edit_message(alice, message.pk, "@here again")  # adding it is asked again
+
+
+@pytest.mark.django_db(transaction=True)
+def test_here_can_be_turned_off_in_a_room(people):
+    general = people["general"]
+    general.here_limit = 0
+    general.save()
+    with pytest.raises(ChatError, match="turned off in this room"):
+        send(people["alice"], general, "@here hi")
 
 
 # ---- the Mentions page and suggestions -------------------------------------------------------------------

@@ -217,3 +217,14 @@ def test_reactions_in_direct_conversations_stay_out_of_admin(people):
     services.react(people["bob"], secret.pk, "👍", True)
     listing = signed_in(people["mod"]).get("/admin/rooms/reaction/").content.decode()
     assert "private" not in listing and "0 reactions" in listing
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_emoji_written_two_ways_is_one_reaction(people):
+    message = post(people["alice"], people["general"], "love it")
+    services.react(people["bob"], message.pk, "❤", True)  # without the emoji variation selector
+    services.react(people["carol"], message.pk, "❤️", True)  # with it
+    page = signed_in(people["alice"]).get(f"/rooms/{people['general'].slug}/").content.decode()
+    assert reactions_of(page, message.pk) == {"❤️": (2, {str(people["bob"].pk), str(people["carol"].pk)})}
+    services.react(people["bob"], message.pk, "❤️", False)  # and taken back either way
+    assert Reaction.objects.get().user == people["carol"]

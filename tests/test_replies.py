@@ -11,7 +11,7 @@ import uuid
 import pytest
 from channels.db import database_sync_to_async
 
-from rooms import services
+from rooms import frames, services
 from rooms.errors import ChatError
 from rooms.models import Message
 
@@ -62,16 +62,24 @@ async def test_a_send_without_a_reply_or_with_an_empty_one_is_a_plain_message_an
 
 
 @pytest.mark.django_db(transaction=True)
-def test_only_a_message_of_the_same_room_that_still_exists_can_be_answered(people):
+def test_only_a_message_of_the_same_room_can_be_answered(people):
     alice, bob, general = people["alice"], people["bob"], people["general"]
     elsewhere = post(people["carol"], people["elsewhere"], "not in general")
     secret = post(alice, people["dm"], "between us")
+    for target_id in (elsewhere.pk, secret.pk, 10**9):
+        with pytest.raises(ChatError, match="replying to no longer exists"):
+            services.post_message(bob, general.pk, "re", uuid.uuid4(), reply_to=target_id)
+    assert not Message.objects.filter(body="re").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reply_to_a_message_removed_meanwhile_still_goes_and_says_so(people):
+    """Written (or queued offline) while the message was there, sent once it was gone: nothing is lost."""
+    alice, bob, general = people["alice"], people["bob"], people["general"]
     gone = post(alice, general, "oops")
     services.delete_message(alice, gone.pk)
-    for target in (elsewhere, secret, gone):
-        with pytest.raises(ChatError, match="replying to no longer exists"):
-            services.post_message(bob, general.pk, "re", uuid.uuid4(), reply_to=target.pk)
-    assert not Message.objects.filter(body="re").exists()
+    reply = services.post_message(bob, general.pk, "what was that?", uuid.uuid4(), reply_to=gone.pk).message
+    assert quote_of(frames.messages_frame(general.pk, [reply]), reply.pk) == "Replying to a message that was deleted"
 
 
 @pytest.mark.django_db(transaction=True)

@@ -95,6 +95,7 @@ def _encoding(body: bytes, charset: str | None) -> str:
     for name in (charset, declared and declared[1].decode("ascii")):
         if name:
             try:
+                str(b"x", name, "replace")  # a text encoding: "rot13" and "hex" are codecs, but not bytes to text
                 return codecs.lookup(name).name
             except LookupError:
                 continue

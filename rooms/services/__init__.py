@@ -20,12 +20,11 @@ from .messages import (
     parse_client_id,
     parse_number,
     post_message,
-    readable_message,
     source_of,
 )
 from .previews import link_image
 from .reactions import react, remove_reactions
-from .read_state import mark_all_read, mark_read, sidebar, unread_counts, unread_frame
+from .read_state import counts, mark_all_read, mark_read, sidebar, unread_frame
 from .rooms import clean_room_name, create_room, default_rooms, join, members, room_ids_of, room_list, visit, welcome
 
 __all__ = [
@@ -40,6 +39,7 @@ __all__ = [
     "clean_body",
     "clean_room_name",
     "clean_text",
+    "counts",
     "create_room",
     "default_rooms",
     "delete_message",
@@ -61,7 +61,6 @@ __all__ = [
     "parse_number",
     "post_message",
     "react",
-    "readable_message",
     "remove_reactions",
     "room_ids_of",
     "room_list",
@@ -69,7 +68,6 @@ __all__ = [
     "source_of",
     "start_direct",
     "suggest_mentions",
-    "unread_counts",
     "unread_frame",
     "visit",
     "welcome",

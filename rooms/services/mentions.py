@@ -27,9 +27,10 @@ def _people(room: Room) -> QuerySet:
     return people if room.kind == Room.Kind.OPEN else people.filter(memberships__room=room)
 
 
-def render(user: AbstractBaseUser, room_id: int, body: str) -> formatting.Rendered:
-    """The message rendered with its @names linked; a refusal if it says @here where it may not. Messages
-    without "@" (most) cost no query."""
+def render(user: AbstractBaseUser, room_id: int, body: str, before: str | None = None) -> formatting.Rendered:
+    """The message rendered with its @names linked; a refusal if it says @here where it may not (an edit of a
+    message that already said it is not asked again: fixing a typo must not fail once the room has grown).
+    `before`: an edit's HTML before it. Messages without "@" (most) cost no query."""
     if "@" not in body:
         return formatting.render_message(body)
     room = Room.objects.filter(pk=room_id).first()
@@ -39,7 +40,7 @@ def render(user: AbstractBaseUser, room_id: int, body: str) -> formatting.Render
     found = _people(room).annotate(lower=Lower("username")).filter(lower__in=names).values_list("pk", "username")
     people = {username.lower(): mentions.Person(pk, _card(username)) for pk, username in found}
     rendered = formatting.render_message(body, people, here=mentions.HERE in names)
-    if rendered.here:
+    if rendered.here and not (before and mentions.says_here(before)):
         _check_here(user, room)
     return rendered
 
@@ -52,6 +53,8 @@ def _check_here(user: AbstractBaseUser, room: Room) -> None:
     members = Membership.objects.filter(room=room)
     if not members.filter(user=user).exists():
         raise ChatError(gettext("Only members of this room can use @here."), code="here")
+    if not room.here_limit:
+        raise ChatError(gettext("@here is turned off in this room. Mention people by name instead."), code="here")
     count = members.count()
     if count > room.here_limit:
         raise ChatError(
@@ -67,6 +70,14 @@ def _check_here(user: AbstractBaseUser, room: Room) -> None:
         )
 
 
+def _here_allowed(user: AbstractBaseUser, room: Room) -> bool:
+    try:
+        _check_here(user, room)
+    except ChatError:
+        return False
+    return True
+
+
 def _here(room_id: int) -> set[int]:
     try:
         return async_to_sync(presence.viewers_of)(room_id)
@@ -74,14 +85,18 @@ def _here(room_id: int) -> set[int]:
         return set()
 
 
-def record(message: Message, rendered: formatting.Rendered, *, edit: bool = False) -> None:
+def record(message: Message, rendered: formatting.Rendered, *, before: str | None = None) -> None:
     """The rows for whom the message mentions: the people it names and, for @here, those with the room open
-    (when it is sent, or when an edit adds it), never its author. An edit drops the rows of people it no
-    longer mentions."""
+    when it was said; never its author. `before`: an edit's HTML before it. An edit drops the rows of people
+    it no longer names; those its @here reached stay while it still says @here, and nobody new is reached
+    by it unless the edit is what adds it."""
     reached = set(rendered.mentioned)
-    current = set(Mention.objects.filter(message=message).values_list("user_id", flat=True)) if edit else set()
+    current = set(Mention.objects.filter(message=message).values_list("user_id", flat=True)) if before else set()
     if rendered.here:
-        reached |= current if current else _here(message.room_id)
+        if before and mentions.says_here(before):
+            reached |= current - mentions.named_in(before)  # whom @here reached then
+        else:
+            reached |= _here(message.room_id)
     reached.discard(message.author_id)
     if stale := current - reached:
         Mention.objects.filter(message=message, user_id__in=stale).delete()
@@ -91,15 +106,15 @@ def record(message: Message, rendered: formatting.Rendered, *, edit: bool = Fals
 
 def mentions_of(user: AbstractBaseUser, before: int | None = None) -> tuple[list[Mention], bool]:
     """The messages that mention the person, newest first, in rooms they can still read; and whether older
-    ones remain (`before`: a mention id, the page's last)."""
+    ones remain (`before`: a message id, the page's last)."""
     rows = (
         Mention.objects.filter(user=user, message__deleted_at__isnull=True)
         .filter(message__room__in=Room.objects.filter(access.readable(user)))
         .select_related("message__room", "message__author", *(f"message__author__{r}" for r in naming.load_with_user))
-        .order_by("-pk")
+        .order_by("-message_id")  # when the message was written, not when an edit added the mention
     )
     if before is not None:
-        rows = rows.filter(pk__lt=before)
+        rows = rows.filter(message_id__lt=before)
     page = list(rows[: PAGE_SIZE + 1])
     return page[:PAGE_SIZE], len(page) > PAGE_SIZE
 
@@ -117,6 +132,6 @@ def suggest_mentions(user: AbstractBaseUser, room: Room, query: str) -> list[tup
     if len(found) < SUGGESTIONS and room.kind == Room.Kind.OPEN:
         found += people.exclude(pk__in=[p.pk for p in found]).order_by("username")[: SUGGESTIONS - len(found)]
     suggestions = [(p.get_username(), naming.shown_name(p)) for p in found]
-    if mentions.HERE.startswith(query.lower()) and room.here_limit and not room.is_direct:
+    if mentions.HERE.startswith(query.lower()) and not room.is_direct and _here_allowed(user, room):
         suggestions.append((mentions.HERE, gettext("everyone with this room open")))
     return suggestions

@@ -112,8 +112,10 @@ def post_message(
 
 
 def _quoted(room_id: int, message_id: int) -> Message:
-    """The message a reply answers, as the reply shows it: in the same room, and not removed."""
-    quoted = Message.objects.visible().select_related("author__profile").filter(pk=message_id, room_id=room_id).first()
+    """The message a reply answers, as the reply shows it: in the same room."""
+    # A removed one too: a reply written (or resent after a reconnect) as it was removed still goes, and its
+    # quote says the message was deleted.
+    quoted = Message.objects.select_related("author__profile").filter(pk=message_id, room_id=room_id).first()
     if quoted is None:
         raise ChatError(gettext("The message you are replying to no longer exists."), code="reply")
     return quoted
@@ -173,9 +175,9 @@ def edit_message(user: AbstractBaseUser, message_id: object, body: str) -> Messa
         if message.body == body:
             return message
         html_before = message.html
-        rendered = mentions.render(user, message.room_id, body)
+        rendered = mentions.render(user, message.room_id, body, before=html_before)
         message.body, message.html = body, rendered.html
-        mentions.record(message, rendered, edit=True)
+        mentions.record(message, rendered, before=html_before)
         message.edited_at = timezone.now()
         message.changed_seq, _ = store.next_change(message.room_id)
         message.save(update_fields=["body", "html", "edited_at", "changed_seq"])

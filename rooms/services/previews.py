@@ -42,7 +42,8 @@ def first_link(html: str) -> str | None:
 
 def queue(message: Message) -> None:
     """Once the message is committed, ask the worker for its link's card, if it has a link."""
-    if url := first_link(message.html):
+    # A link longer than a card keeps (LinkPreview.url) gets none: better than fetching it for nothing.
+    if (url := first_link(message.html)) and len(url) <= LinkPreview._meta.get_field("url").max_length:
         transaction.on_commit(lambda: fetch_preview.enqueue(message.pk, url), robust=True)
 
 

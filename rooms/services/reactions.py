@@ -23,6 +23,7 @@ def react(user: AbstractBaseUser, message_id: object, kind: str, add: bool) -> N
     clicking at once both mean "add", and the message keeps one."""
     if not emoji.is_emoji(kind):
         raise ChatError(gettext("Reactions are emoji; that is not one."))
+    kind = emoji.emojize(emoji.demojize(kind))  # one form of each: "❤" and "❤️" are one reaction, not two
     with transaction.atomic():
         # The message row, locked: reactions to one message take their turns, so the check and the write
         # below see each other (and the unique constraint stands behind them).

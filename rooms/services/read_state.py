@@ -14,11 +14,6 @@ from ..models import Membership, Mention, Message, Room
 from .direct import other_member
 
 
-def unread_counts(user: AbstractBaseUser) -> dict[int, int]:
-    """Per room: messages by others after the person's read mark, in one query."""
-    return {room_id: unread for room_id, (unread, _) in counts(user).items()}
-
-
 def counts(user: AbstractBaseUser) -> dict[int, tuple[int, int]]:
     """Per room: unread messages by others, and how many of them mention the person, in one query."""
     # Counted from the read mark on, along the (room, seq) index: joining all of a room's messages and

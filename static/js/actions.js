@@ -134,7 +134,7 @@ function clicked(evt) {
   closeMenus();
   if (!button) return;
   const article = button.closest(".message");
-  if (button.classList.contains("reply")) {
+  if (button.classList.contains("reply-action")) {
     replyTo(article);
   } else if (button.classList.contains("react")) {
     openPicker(article, article.querySelector(".menu-toggle"));

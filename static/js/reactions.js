@@ -28,11 +28,13 @@ let picker = null;
 let opener = null; // focus goes back there when the picker closes
 let asked = 0;
 
-export function closePicker() {
+// `refocus`: put the focus back where the picker was opened from (after Escape or a choice; not when the
+// person clicked somewhere else, where their focus now is).
+export function closePicker(refocus = false) {
   if (!picker) return;
   picker.remove();
   picker = null;
-  opener?.focus();
+  if (refocus) opener?.focus();
 }
 
 export function openPicker(article, from) {
@@ -50,7 +52,7 @@ function chosen(button) {
     const mine = article.querySelector(`.reaction[data-emoji="${CSS.escape(button.dataset.emoji)}"][aria-pressed="true"]`);
     if (!mine) react(article, button.dataset.emoji, true);
   }
-  closePicker();
+  closePicker(true);
 }
 
 async function search(input) {
@@ -96,7 +98,7 @@ function keyDown(evt) {
   if (!picker || !picker.contains(evt.target)) return;
   if (evt.key === "Escape") {
     evt.preventDefault();
-    closePicker();
+    closePicker(true);
   } else if (evt.key === "Enter" && evt.target.matches(".picker-search")) {
     evt.preventDefault();
     const first = picker.querySelector(".picker-results .picker-emoji");
@@ -104,7 +106,15 @@ function keyDown(evt) {
   }
 }
 
+// The keyboard leaving the picker closes it (a dialog left open behind the focus is a trap for the next Tab).
+// Checked once the event is over: a new state of the message takes the picker along, focus and all.
+function focusOut(evt) {
+  if (!picker?.contains(evt.target)) return;
+  setTimeout(() => picker && !picker.contains(document.activeElement) && closePicker());
+}
+
 export function start() {
+  document.addEventListener("focusout", focusOut);
   document.addEventListener("click", clicked);
   document.addEventListener("keydown", keyDown);
   document.addEventListener("input", (evt) => evt.target.matches?.(".reaction-picker .picker-search") && search(evt.target));

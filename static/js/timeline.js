@@ -9,6 +9,7 @@ import { box, clone, currentRoom, me, within } from "./page.js";
 import { bumpMentions, markMentions, mentionsMe } from "./mentions.js";
 import { markReactions } from "./reactions.js";
 import { markRead, reading } from "./read.js";
+import { quotesFollow } from "./replies.js";
 import { nearEnd, restorePlace, scrollToEnd } from "./scroll.js";
 import { bumpUnread } from "./sidebar.js";
 
@@ -51,6 +52,25 @@ function advance(messages, changed, upto = 0) {
 
 const deferred = new Map(); // past the newest loaded page: tried again when the newer page is in
 
+// A newer state of a message (someone reacted, its card came) must not throw away what the reader has open on
+// it: its menu, an unsent edit or a report form, the reaction picker go over to the new state, and so does
+// the focus. Returns what puts the focus back, once the new state is in the page.
+function keepOpen(from, to) {
+  const focused = from.contains(document.activeElement) ? document.activeElement : null;
+  const open = from.querySelectorAll(
+    ":scope > .message-menu, :scope > form.edit:not([data-request]), :scope > form.report, :scope > .reaction-picker",
+  );
+  open.forEach((part) => to.append(part));
+  if (to.querySelector(":scope > form.edit")) to.querySelector(":scope > .body").hidden = true;
+  return () => {
+    if (!focused) return;
+    if (to.contains(focused)) focused.focus();
+    else if (focused.matches(".reaction")) {
+      to.querySelector(`.reaction[data-emoji="${CSS.escape(focused.dataset.emoji)}"]`)?.focus();
+    }
+  };
+}
+
 // A message in its current state goes in once, in seq order; a newer state replaces it; a tombstone
 // removes it. Returns whether it is a new message from someone else (and a truthy "mention" if it mentions me).
 function placeMessage(messages, article) {
@@ -60,11 +80,15 @@ function placeMessage(messages, article) {
   if (existing && Number(existing.dataset.changed) >= changed) return false;
   if (article.classList.contains("deleted")) {
     if (existing) existing.remove();
+    quotesFollow(article);
     return false;
   }
+  const restoreFocus = existing ? keepOpen(existing, article) : null;
   decorate(article);
   if (existing) {
     existing.replaceWith(article);
+    restoreFocus();
+    quotesFollow(article);
     return false;
   }
   const seq = Number(article.dataset.seq);

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from playwright.sync_api import Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 MENU = "Message actions"  # the "⋯" button's label on every message
 
@@ -38,7 +39,15 @@ def assert_not_reloaded(page: Page) -> None:
 
 def message_action(page: Page, article, name: str) -> None:
     """Choose an action from a message's "⋯" menu, as a person does: hover (or focus) the message, open the
-    menu, pick the item."""
-    article.hover()
-    article.get_by_role("button", name=MENU).click()
+    menu, pick the item. Hovered again if the list moved the message from under the pointer meanwhile (new
+    messages scroll it), as a person would move the mouse back."""
+    toggle = article.get_by_role("button", name=MENU)
+    for attempt in range(4):
+        article.hover()
+        try:
+            toggle.click(timeout=2_500)
+            break
+        except PlaywrightTimeout:
+            if attempt == 3:
+                raise
     article.get_by_role("menuitem", name=name).click()

@@ -64,6 +64,9 @@ def test_messages_group_by_author_under_day_dividers_with_one_menu_each(new_cont
     expect(rows.nth(1).locator(".author")).to_be_visible()
     expect(rows.nth(2)).to_have_class(re.compile(r"\bgrouped\b"))
     expect(rows.nth(2).locator(".author")).to_be_hidden()
+    rows.nth(2).hover()  # a grouped line's time shows in the avatar's column, clear of its text
+    time, text = rows.nth(2).locator(".permalink").bounding_box(), rows.nth(2).locator(".body").bounding_box()
+    assert time["x"] + time["width"] <= text["x"], (time, text)
     expect(rows.nth(3).locator(".author")).to_have_text("bob")
     # A new line of mine arrives live and joins my group only if it follows mine: bob's came last.
     send(page, "and live")

@@ -57,6 +57,10 @@ def test_alice_mentions_bob_who_sees_it_highlighted_and_reacts_and_alice_sees_it
     message_action(bob, message, "Add reaction")
     picker = bob.get_by_role("dialog", name="Add reaction")
     picker.get_by_role("searchbox").fill("fire")
+    # On the last message it opens upward: all of it inside the message list, none cut off at its bottom.
+    expect(picker.get_by_role("button", name="🔥 :fire:")).to_be_visible()
+    shown, room = picker.bounding_box(), bob.locator(f"#messages-{launch.pk}").bounding_box()
+    assert room["y"] <= shown["y"] and shown["y"] + shown["height"] <= room["y"] + room["height"] + 1
     picker.get_by_role("button", name="🔥 :fire:").click()
     expect(picker).to_be_hidden()
     mine = message.locator(".reaction", has_text="🔥")

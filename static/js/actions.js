@@ -2,7 +2,7 @@
 // (after a confirmation), edit and report in forms cloned from the page's <template>s, and the server's
 // answers to those, shown in their own form (which keeps the text).
 // A locked room needs nothing here: the server's #room-state fragment and CSS hide what may not be used.
-import { clone, uuid4 } from "./page.js";
+import { clone, fitInList, uuid4 } from "./page.js";
 import { tooLong } from "./composer.js";
 import { openPicker } from "./reactions.js";
 import { replyTo } from "./replies.js";
@@ -107,6 +107,7 @@ function toggleMenu(menu) {
   closeMenus(menu);
   menu.classList.toggle("open", open);
   menu.querySelector(".menu-toggle").setAttribute("aria-expanded", String(open));
+  if (open) fitInList(menu, menu.querySelector(".menu"));
   if (open) visibleItems(menu)[0]?.focus();
 }
 

@@ -22,3 +22,14 @@ export function uuid4() {
   const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
+
+// A menu or picker opened on a message near the bottom of the list would be cut off by it (new messages are
+// at the bottom, so that is the usual case): it opens upward there instead, when there is more room above.
+export function fitInList(element, part = element) {
+  const list = element.closest(".messages");
+  if (!list) return;
+  element.classList.remove("up");
+  const box = part.getBoundingClientRect();
+  const room = list.getBoundingClientRect();
+  if (box.bottom > room.bottom && box.top - room.top > room.bottom - box.top) element.classList.add("up");
+}

@@ -3,7 +3,7 @@
 // adds it. "Add reaction" (the message's menu, or "+" after its reactions) opens a picker: the usual few,
 // then any emoji by name in the page's language. The page says "add" or "remove", never "toggle": two tabs
 // clicking at once then mean the same thing.
-import { clone, me, within } from "./page.js";
+import { clone, fitInList, me, within } from "./page.js";
 import { wsSend } from "./socket.js";
 
 const messageIdOf = (article) => Number(article.id.replace("msg-", ""));
@@ -43,6 +43,7 @@ export function openPicker(article, from) {
   picker = clone("reaction-picker-template");
   picker.dataset.message = article.id;
   article.append(picker);
+  fitInList(picker);
   picker.querySelector(".picker-emoji").focus();
 }
 
@@ -81,6 +82,7 @@ async function search(input) {
       return button;
     }),
   );
+  fitInList(picker);
 }
 
 function clicked(evt) {

@@ -31,6 +31,18 @@ def open_room(page, slug: str) -> None:
     wait_for_socket(page)
 
 
+def alice_and_bob_in_launch(new_context, make_user):
+    """The two-person scene of the message journeys: alice's room Launch, open on her page and on bob's."""
+    from rooms import services
+
+    room = in_thread(services.create_room, make_user("alice"), "Launch")
+    make_user("bob")
+    alice, bob = (person(new_context, name, viewport=DESKTOP) for name in ("alice", "bob"))
+    for page in (alice, bob):
+        open_room(page, room.slug)
+    return room, alice, bob
+
+
 def post(author, room, text: str, *, days_ago: int = 0):
     from rooms import services
     from rooms.models import Message

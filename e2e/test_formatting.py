@@ -10,20 +10,13 @@ from playwright.sync_api import expect
 
 from .conftest import in_thread
 from .support import messages, send, wait_for_socket
-from .test_design import DESKTOP, person
+from .test_design import DESKTOP, alice_and_bob_in_launch, person
 
 FORMATTED = "**ship it** _today_, see https://example.com/release :tada:\n```python\ndef go():\n    return True\n```"
 
 
 def test_alice_writes_markdown_and_bob_sees_it_formatted_live(new_context, make_user):
-    from rooms import services
-
-    room = in_thread(services.create_room, make_user("alice"), "Launch")
-    make_user("bob")
-    alice, bob = (person(new_context, name, viewport=DESKTOP) for name in ("alice", "bob"))
-    for page in (alice, bob):
-        page.goto(f"/rooms/{room.slug}/")
-        wait_for_socket(page)
+    _, alice, bob = alice_and_bob_in_launch(new_context, make_user)
 
     # The syntax, one click away under the composer.
     alice.get_by_text("Formatting", exact=True).click()

@@ -15,9 +15,8 @@ from playwright.sync_api import expect
 
 from tests.support.linked_site import LOOPBACK, LinkedSite
 
-from .conftest import in_thread
-from .support import assert_not_reloaded, mark_page, messages, send, wait_for_socket
-from .test_design import DESKTOP, person
+from .support import assert_not_reloaded, mark_page, messages, send
+from .test_design import alice_and_bob_in_launch
 
 
 def _work(test_db_name: str) -> None:
@@ -62,14 +61,7 @@ def preview_worker(transactional_db, django_db_blocker) -> Iterator[None]:
 
 @pytest.mark.redis  # the worker reaches the server's sockets through Redis, as in production
 def test_a_link_gets_its_card_live_on_the_other_persons_page(new_context, make_user, site, preview_worker):
-    from rooms import services
-
-    room = in_thread(services.create_room, make_user("alice"), "Launch")
-    make_user("bob")
-    alice, bob = (person(new_context, name, viewport=DESKTOP) for name in ("alice", "bob"))
-    for page in (alice, bob):
-        page.goto(f"/rooms/{room.slug}/")
-        wait_for_socket(page)
+    _, alice, bob = alice_and_bob_in_launch(new_context, make_user)
     mark_page(bob)
     url = site.story()
 

@@ -10,18 +10,11 @@ from playwright.sync_api import expect
 
 from .conftest import in_thread
 from .support import message_action, messages, send, wait_for_socket
-from .test_design import DESKTOP, person
+from .test_design import DESKTOP, alice_and_bob_in_launch, person
 
 
 def test_bob_replies_from_the_menu_and_alice_sees_the_quote_live(new_context, make_user):
-    from rooms import services
-
-    room = in_thread(services.create_room, make_user("alice"), "Launch")
-    make_user("bob")
-    alice, bob = (person(new_context, name, viewport=DESKTOP) for name in ("alice", "bob"))
-    for page in (alice, bob):
-        page.goto(f"/rooms/{room.slug}/")
-        wait_for_socket(page)
+    room, alice, bob = alice_and_bob_in_launch(new_context, make_user)
     send(alice, "**Friday** or Monday?\nThe notes are ready either way.")
     asked = messages(bob).last
     expect(asked.locator(".body strong")).to_have_text("Friday")

@@ -12,6 +12,7 @@ from .groups import (
     DAPHNE_CODES,
     FRAME,
     SUBSCRIBE,
+    UNSUBSCRIBE,
     Html,
     frame_event,
     in_language,
@@ -21,7 +22,7 @@ from .groups import (
     viewers_group,
 )
 from .presence import languages_in_use
-from .relay import close_sockets, publish, send_frames, subscribe
+from .relay import close_sockets, publish, send_frames, subscribe, unsubscribe
 
 __all__ = [
     "CLOSE",
@@ -32,6 +33,7 @@ __all__ = [
     "DAPHNE_CODES",
     "FRAME",
     "SUBSCRIBE",
+    "UNSUBSCRIBE",
     "Html",
     "close_sockets",
     "frame_event",
@@ -42,6 +44,7 @@ __all__ = [
     "send_frames",
     "session_group",
     "subscribe",
+    "unsubscribe",
     "user_group",
     "viewers_group",
 ]

@@ -24,8 +24,9 @@ CLOSE_TRY_LATER = 1013
 # What a server that refuses to send those from an application (daphne) sends instead.
 DAPHNE_CODES = {CLOSE_RECONNECT: 4012, CLOSE_TRY_LATER: 4013}
 
-# What a hub does with an event: push a frame; make a person's sockets follow a room; close sockets.
-FRAME, SUBSCRIBE, CLOSE = "hub.frame", "hub.subscribe", "hub.close"
+# What a hub does with an event: push a frame; make a person's sockets follow a room, or stop following it;
+# close sockets.
+FRAME, SUBSCRIBE, UNSUBSCRIBE, CLOSE = "hub.frame", "hub.subscribe", "hub.unsubscribe", "hub.close"
 
 
 def room_group(room_id: int) -> str:

@@ -57,6 +57,8 @@ class Socket(Protocol):
 
     async def follow(self, room_id: int, html: groups.Html) -> None: ...
 
+    def unfollow(self, room_id: int, html: groups.Html) -> None: ...
+
     async def still_signed_in(self, *, strict: bool) -> bool: ...
 
     def close_soon(self, code: int) -> None: ...
@@ -111,6 +113,14 @@ class Hub:
                         self.joined[group] = time.monotonic()
                     else:  # the hub stopped meanwhile: a new one joins for itself
                         await timed(self.layer.group_discard(group, channel))
+
+    def unfollow(self, socket: Socket, group: str) -> None:
+        """Stop handing a socket the group's frames, at once (no await: the next event dispatched already
+        misses it). A group left with no follower is left at the next housekeeping round."""
+        if (members := self.followers.get(group)) is not None:
+            members.discard(socket)
+            if not members:
+                del self.followers[group]
 
     async def detach(self, socket: Socket) -> None:
         """Stop serving a socket. Groups it leaves empty are left at the next housekeeping round; the last
@@ -209,6 +219,10 @@ class Hub:
         elif kind == groups.SUBSCRIBE:
             for socket in list(members):
                 asyncio.get_running_loop().create_task(socket.follow(event["room_id"], event["html"]))
+        elif kind == groups.UNSUBSCRIBE:
+            keep = set(event["keep"])
+            for socket in [s for s in members if s.user_id not in keep]:
+                socket.unfollow(event["room_id"], event["html"])
         elif kind == groups.CLOSE:
             for socket in list(members):
                 socket.close_soon(event["code"])

@@ -9,7 +9,7 @@ import logging
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from .groups import CLOSE, FRAME, SUBSCRIBE, Html, frame_event, user_group
+from .groups import CLOSE, FRAME, SUBSCRIBE, UNSUBSCRIBE, Html, frame_event, room_group, user_group
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,15 @@ def subscribe(user_id: int, room_id: int, html: Html) -> None:
     """A person joined a room: each of their open sockets starts following it and adds it to the sidebar."""
     group = user_group(user_id)
     _send(group, {"type": SUBSCRIBE, "group": group, "room_id": room_id, "html": html})
+
+
+def unsubscribe(room_id: int, html: Html, *, user_id: int | None = None, keep: list[int] | None = None) -> None:
+    """Sockets stop following a room at once, and get `html` (the room's page says why): those of one person
+    (`user_id`, removed from it), or every socket following it but those of the people in `keep` (its members,
+    when the room became private). A hub handles the event before any later frame of the room, so none of
+    those reaches them."""
+    group = user_group(user_id) if user_id is not None else room_group(room_id)
+    _send(group, {"type": UNSUBSCRIBE, "group": group, "room_id": room_id, "html": html, "keep": keep or []})
 
 
 def close_sockets(group: str, code: int) -> None:

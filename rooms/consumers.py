@@ -165,19 +165,19 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.user_id = self.user.pk
         self.language, self.zone = page_locale(self.scope)
         self.room_id: int | None = self.scope["url_route"]["kwargs"].get("room_id")
+        page = self.room_id  # `unfollow` forgets the room_id of a room the person was removed from
         self.last_typing = 0.0
         self.read_upto = 0  # the highest read mark this socket has sent on: lower ones change nothing
         self.catch_up_frame = 0  # the outbox number of its last catch-up answer (one in flight at a time)
         self.budget = limits.FrameBudget()
         self.authorized_at = time.monotonic()
         self.outbox = Outbox(self.base_send, self._too_slow)
+        self.revoked: set[int] = set()  # rooms the person was removed from since the socket began
         refusal = None
         if not self.user.is_authenticated:
             refusal = realtime.CLOSE_SIGNED_OUT
         elif not await self._may_connect():
             refusal = realtime.CLOSE_TRY_LATER  # the page retries, backing off
-        elif (room_ids := await self._followed_rooms()) is None:
-            refusal = CLOSE_NOT_FOUND
         elif await self._too_many_open():
             refusal = CLOSE_TOO_MANY
         if refusal is not None:
@@ -185,19 +185,24 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         self.presence_member = presence.Entry(uuid.uuid4().hex, self.user.pk, naming.shown_name(self.user)).encode()
         self.presence_keys = [presence.user_key(self.user.pk), presence.language_key(self.language)]
-        groups = [
-            realtime.user_group(self.user.pk),
-            realtime.session_group(self.scope["session"].session_key),
-            *map(realtime.room_group, room_ids),
-        ]
-        if self.room_id is not None:
-            self.presence_keys.append(presence.room_key(self.room_id))
-            groups.append(realtime.viewers_group(self.room_id))
         # Follow everything before accepting, so nothing sent once the page sees the socket open is missed;
-        # frames arriving meanwhile wait in the outbox until it opens.
+        # frames arriving meanwhile wait in the outbox until it opens. The person's own group first, then their
+        # rooms as the database has them: a removal committed after that read reaches the socket through the
+        # person's group (and `revoked`), so no room is followed on stale rights.
         self.hub = hub.hub()
         try:
-            await self.hub.attach(self, groups)
+            own = [realtime.user_group(self.user.pk), realtime.session_group(self.scope["session"].session_key)]
+            await self.hub.attach(self, own)
+            if (room_ids := await self._followed_rooms()) is None or (self.room_id is None and page is not None):
+                await self._leave()
+                await self._refuse(CLOSE_NOT_FOUND)
+                return
+            groups = [realtime.room_group(r) for r in room_ids if r not in self.revoked]
+            if self.room_id is not None:
+                self.presence_keys.append(presence.room_key(self.room_id))
+                groups.append(realtime.viewers_group(self.room_id))
+            for group in groups:
+                await self.hub.follow(self, group)
         except Exception:  # the channel layer (Redis) is down: "try again later", the page retries
             log.warning("refusing a socket of user %s for now: the channel layer is unavailable", self.user_id)
             await self._leave()
@@ -270,10 +275,35 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def follow(self, room_id: int, html: realtime.Html) -> None:
         """The person joined a room: follow it here too, and add it to this page's sidebar."""
+        self.revoked.discard(room_id)
         if self.hub is not None:
             await self.hub.follow(self, realtime.room_group(room_id))
         if html := realtime.in_language(html, self.language):
             self.outbox.put(html)
+
+    def unfollow(self, room_id: int, html: realtime.Html) -> None:
+        """The person may no longer be in a room (removed, or it became private): not another frame of it
+        reaches this socket. A page showing it says so and stops being "here" in it; others drop it from
+        their sidebar (both in `html`)."""
+        self.revoked.add(room_id)
+        if self.hub is not None:
+            self.hub.unfollow(self, realtime.room_group(room_id))
+        if self.room_id == room_id:
+            if self.hub is not None:
+                self.hub.unfollow(self, realtime.viewers_group(room_id))
+            self.room_id = None
+            left = presence.room_key(room_id)
+            self.presence_keys = [k for k in self.presence_keys if k != left]
+            asyncio.get_running_loop().create_task(self._presence_left_room(room_id, left))
+        if html := realtime.in_language(html, self.language):
+            self.outbox.put(html)
+
+    async def _presence_left_room(self, room_id: int, key: str) -> None:
+        try:
+            await presence.store.remove([key], self.presence_member)
+            presence.announce(room_id)
+        except Exception:  # best effort, as all presence
+            log.exception("presence: leaving room %s failed for user %s", room_id, self.user_id)
 
     def close_soon(self, code: int) -> None:
         """Close once, whoever asks first (a close event, a failed re-check, an overflow, an outage). Before

@@ -117,6 +117,12 @@ def build_scene() -> None:
         services.create_room(carol, name, f"About {name.lower()}")
     dm = services.start_direct(bob, alice, "Are you around later?", uuid.uuid4())
     post(alice, dm, "Yes, after five.")
+    hideout = services.create_room(alice, "Hideout", "Plans nobody else sees yet", private=True)
+    services.invite(alice, hideout, "bob")
+    post(bob, hideout, "Only the two of us here.")
+    services.set_involvement(alice, lobby.pk, "nothing")  # a muted room in her sidebar: greyed
+    group = services.group_room(alice, [bob.pk, carol.pk])
+    post(carol, group, "A group of three.")
     make_moderator(mod)
 
 
@@ -255,6 +261,27 @@ def server_error(scene: Scene) -> Page:
     return page
 
 
+def room_called(name: str, path: str = "/rooms/{slug}/", act: Callable[[Page], None] | None = None):
+    """A page of a room found by name (a private room's address has a random tail; a group's, its number)."""
+
+    def open_page(scene: Scene) -> Page:
+        from rooms.models import Room
+
+        room = in_thread(lambda: Room.objects.get(name=name) if name else Room.objects.get(kind=Room.Kind.GROUP))
+        page = at(path.format(slug=room.slug, id=room.pk))(scene)
+        if act:
+            wait_for_socket(page)
+            act(page)
+        return page
+
+    return open_page
+
+
+def open_room_options(page: Page) -> None:
+    page.get_by_text("Room options").click()
+    expect(page.get_by_role("group", name="Notify me about")).to_be_visible()
+
+
 def report(scene: Scene) -> Page:
     from moderation.models import Report
 
@@ -282,6 +309,9 @@ PAGES: dict[str, Callable[[Scene], Page]] = {
     "dm": at("/dm/bob/"),
     "new-dm": at("/dm/carol/"),
     "people": at("/people/"),
+    "private-room-options": room_called("Hideout", act=open_room_options),
+    "room-settings": room_called("General", "/rooms/{id}/settings/"),
+    "group": room_called("", "/g/{id}/"),
     "mentions": at("/mentions/"),
     "person": at("/people/bob/card/"),
     "switch": at("/switch/?q=ge"),

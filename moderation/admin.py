@@ -35,15 +35,15 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
     readonly_fields = ["joined_at", "last_read_seq"]
 
-    # A direct conversation is its two people, always: nobody is added to or removed from one.
+    # A conversation is its people, always: nobody is added to or removed from one.
     def has_add_permission(self, request: HttpRequest, obj: Room | None = None) -> bool:
-        return not (obj and obj.is_direct) and super().has_add_permission(request, obj)
+        return not (obj and obj.is_conversation) and super().has_add_permission(request, obj)
 
     def has_change_permission(self, request: HttpRequest, obj: Room | None = None) -> bool:
-        return not (obj and obj.is_direct) and super().has_change_permission(request, obj)
+        return not (obj and obj.is_conversation) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Room | None = None) -> bool:
-        return not (obj and obj.is_direct) and super().has_delete_permission(request, obj)
+        return not (obj and obj.is_conversation) and super().has_delete_permission(request, obj)
 
 
 class OpenFilter(admin.SimpleListFilter):
@@ -93,7 +93,7 @@ class RoomAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Room | None = None) -> list[str]:
         # Kind is chosen once; a direct conversation is defined by its two people, not by editable fields.
-        if obj and (obj.is_direct or obj.is_archived):  # an archived room stays locked until it is unarchived
+        if obj and (obj.is_conversation or obj.is_archived):  # an archived room stays locked until it is unarchived
             return [f.name for f in Room._meta.fields]
         # Moderators (change_room is theirs for locking) lock and unlock; the rest of a room is the site's.
         if obj and not request.user.is_superuser:
@@ -107,8 +107,9 @@ class RoomAdmin(admin.ModelAdmin):
         rooms = super().get_queryset(request).select_related("created_by").annotate(member_count=Count("memberships"))
         rooms = rooms.order_by(*Room._meta.ordering)  # a GROUP BY drops the model's default order (autocomplete)
         # Who talks privately with whom, when and how much is not a moderator's to browse (nor, through this
-        # queryset, the room autocomplete's): direct conversations reach them only through a report.
-        return rooms if request.user.is_superuser else rooms.filter(kind=Room.Kind.OPEN)
+        # queryset, the room autocomplete's): conversations reach them only through a report. Private rooms are
+        # the team's rooms, moderated like open ones.
+        return rooms if request.user.is_superuser else rooms.filter(kind__in=Room.ROOMS)
 
     @admin.display(description=_("members"), ordering="member_count")
     def members(self, room: Room) -> int:
@@ -133,6 +134,21 @@ class RoomAdmin(admin.ModelAdmin):
     def delete_model(self, request: HttpRequest, obj: Room) -> None:
         moderation.delete_room(request.user, obj)
 
+    def save_formset(self, request: HttpRequest, form: forms.ModelForm, formset, change: bool) -> None:
+        """Members added or removed here take effect on live pages, as on the room's own page: an added one
+        follows it at once, a removed one stops receiving it at once."""
+        if formset.model is not Membership:
+            super().save_formset(request, form, formset, change)
+            return
+        room = form.instance
+        formset.save(commit=False)
+        for membership in formset.deleted_objects:
+            services.remove_member(request.user, room, membership.user_id)
+        for membership in formset.new_objects:
+            services.join(membership.user, room)
+        for membership, _fields in formset.changed_objects:
+            membership.save()
+
     def save_model(self, request: HttpRequest, obj: Room, form: forms.ModelForm, change: bool) -> None:
         # Ticking "locked" is a moderation action like the list's: logged, and live on the room's pages.
         if "locked" not in form.changed_data:
@@ -152,7 +168,7 @@ class RoomAdmin(admin.ModelAdmin):
         self._set_locked(request, queryset, False)
 
     def _set_locked(self, request: HttpRequest, queryset: QuerySet[Room], locked: bool) -> None:
-        rooms = queryset.filter(kind="open", archived_at__isnull=True)
+        rooms = queryset.filter(kind__in=Room.ROOMS, archived_at__isnull=True)
         changed = sum(moderation.set_locked(request.user, room, locked) for room in rooms)
         self._skipped(request, queryset, archived_too=True)
         if locked:
@@ -165,23 +181,25 @@ class RoomAdmin(admin.ModelAdmin):
         description=_("Archive selected rooms (read-only for all, off the room list)"), permissions=["change"]
     )
     def archive_rooms(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
-        changed = sum(moderation.set_archived(request.user, room, True) for room in queryset.filter(kind="open"))
+        rooms = queryset.filter(kind__in=Room.ROOMS)
+        changed = sum(moderation.set_archived(request.user, room, True) for room in rooms)
         self._skipped(request, queryset)
         text = ngettext("%(count)s room archived.", "%(count)s rooms archived.", changed)
         self.message_user(request, text % {"count": changed})
 
     @admin.action(description=_("Unarchive selected rooms (and unlock them)"), permissions=["change"])
     def unarchive_rooms(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
-        changed = sum(moderation.set_archived(request.user, room, False) for room in queryset.filter(kind="open"))
+        rooms = queryset.filter(kind__in=Room.ROOMS)
+        changed = sum(moderation.set_archived(request.user, room, False) for room in rooms)
         self._skipped(request, queryset)
         text = ngettext("%(count)s room unarchived.", "%(count)s rooms unarchived.", changed)
         self.message_user(request, text % {"count": changed})
 
     def _skipped(self, request: HttpRequest, queryset: QuerySet[Room], archived_too: bool = False) -> None:
-        if direct := queryset.exclude(kind="open").count():
-            text = ngettext("%(count)s direct conversation skipped.", "%(count)s direct conversations skipped.", direct)
+        if direct := queryset.exclude(kind__in=Room.ROOMS).count():
+            text = ngettext("%(count)s conversation skipped.", "%(count)s conversations skipped.", direct)
             self.message_user(request, text % {"count": direct}, messages.WARNING)
-        if archived_too and (archived := queryset.filter(kind="open", archived_at__isnull=False).count()):
+        if archived_too and (archived := queryset.filter(kind__in=Room.ROOMS, archived_at__isnull=False).count()):
             text = ngettext(
                 "%(count)s archived room skipped: unarchive it first.",
                 "%(count)s archived rooms skipped: unarchive them first.",
@@ -216,7 +234,7 @@ class MessageAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Message]:
         # Privacy: direct messages are between their two people. Moderators read one only when one of them
         # reports it (the report queue shows it, in context).
-        return super().get_queryset(request).filter(room__kind=Room.Kind.OPEN)
+        return super().get_queryset(request).filter(room__kind__in=Room.ROOMS)
 
     @admin.display(description=_("message"))
     def excerpt(self, message: Message) -> str:
@@ -262,7 +280,7 @@ class ReactionAdmin(admin.ModelAdmin):
     readonly_fields = ["message", "user", "emoji", "created_at"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Reaction]:
-        return super().get_queryset(request).filter(message__room__kind=Room.Kind.OPEN)
+        return super().get_queryset(request).filter(message__room__kind__in=Room.ROOMS)
 
     @admin.display(description=_("message"))
     def message_excerpt(self, reaction: Reaction) -> str:
@@ -550,7 +568,7 @@ class MuteForm(forms.ModelForm):
         if "room" in self.fields:
             # Open rooms only: a mute in a direct conversation comes from a report about it. This queryset also
             # decides what the form can show back for a submitted id, so it never names a direct conversation.
-            self.fields["room"].queryset = Room.objects.filter(kind=Room.Kind.OPEN)
+            self.fields["room"].queryset = Room.objects.filter(kind__in=Room.ROOMS)
 
     def clean(self) -> dict:
         data = super().clean()

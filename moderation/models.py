@@ -142,6 +142,8 @@ class ModerationLog(models.Model):
         UNLOCK = "unlock", _("Unlocked a room")
         ARCHIVE = "archive", _("Archived a room")
         UNARCHIVE = "unarchive", _("Unarchived a room")
+        MAKE_PRIVATE = "make_private", _("Made a room private")
+        MAKE_OPEN = "make_open", _("Made a room open")
         DELETE_ROOM = "delete_room", _("Deleted an empty room")
         RESOLVE = "resolve_report", _("Resolved reports")
         DISMISS = "dismiss_report", _("Dismissed reports")

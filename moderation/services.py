@@ -210,8 +210,8 @@ def mute_problem(actor: AbstractBaseUser, room: Room, user: AbstractBaseUser, un
         return problem
     if until <= timezone.now():
         return gettext("A mute must end in the future.")
-    # What happens in a direct conversation reaches moderators only when one of its two people reports it.
-    if room.is_direct and not Report.objects.filter(message__room=room, message__author=user).exists():
+    # What happens in a conversation reaches moderators only when one of its people reports it.
+    if room.is_conversation and not Report.objects.filter(message__room=room, message__author=user).exists():
         return gettext("Someone can be muted in a direct conversation only from a report about their message there.")
     return None
 
@@ -252,11 +252,11 @@ def unmute(actor: AbstractBaseUser, mutes: QuerySet[Mute], reason: str = "") -> 
 
 
 def set_locked(actor: AbstractBaseUser, room: Room, locked: bool, reason: str = "") -> bool:
-    """Lock (read-only for all but moderators) or unlock an open room; its open pages change at once.
+    """Lock (read-only for all but moderators) or unlock a room; its open pages change at once.
     False if it already was."""
     _require(actor, "rooms.change_room")
-    if room.is_direct:
-        raise services.ChatError(gettext("Only rooms can be locked, not direct conversations."))
+    if not room.is_room:
+        raise services.ChatError(gettext("Only rooms can be locked, not conversations."))
     with transaction.atomic():
         rooms = Room.objects.filter(pk=room.pk)
         # An archived room stays locked (the send's statement relies on it) until it is unarchived.
@@ -267,7 +267,7 @@ def set_locked(actor: AbstractBaseUser, room: Room, locked: bool, reason: str = 
             return False
         room.locked = locked
         _log(actor, Action.LOCK if locked else Action.UNLOCK, room=room, reason=reason)
-        _show_room_state(room)
+        transaction.on_commit(lambda: frames.show_room_state(room), robust=True)
     return True
 
 
@@ -275,28 +275,32 @@ def set_locked(actor: AbstractBaseUser, room: Room, locked: bool, reason: str = 
 
 
 def set_archived(actor: AbstractBaseUser, room: Room, archived: bool, reason: str = "") -> bool:
-    """Archive an open room (read-only for everyone, moderators included; off the room list; still readable
-    by its members) or bring it back; its open pages change at once. Archiving locks the room, so the
-    one-statement send refuses writes as it does for a lock; unarchiving unlocks it. False if it already was."""
+    """Archive a room or bring it back, from admin (the room's settings page does the same for its creator):
+    rooms.services.set_archived, which the log hears of (log_room_change). False if it already was."""
     _require(actor, "rooms.change_room")
-    if room.is_direct:
-        raise services.ChatError(gettext("Only rooms can be archived, not direct conversations."))
-    with transaction.atomic():
-        now = timezone.now() if archived else None
-        changed = Room.objects.filter(pk=room.pk, archived_at__isnull=archived).update(archived_at=now, locked=archived)
-        if not changed:
-            return False
-        room.archived_at, room.locked = now, archived
-        _log(actor, Action.ARCHIVE if archived else Action.UNARCHIVE, room=room, reason=reason)
-        _show_room_state(room)
-    return True
+    if not room.is_room:
+        raise services.ChatError(gettext("Only rooms can be archived, not conversations."))
+    return services.set_archived(actor, room, archived, reason)
+
+
+# What each change to a room is logged as (rooms.signals.room_changed).
+ROOM_CHANGES = {
+    "archive": Action.ARCHIVE,
+    "unarchive": Action.UNARCHIVE,
+    "private": Action.MAKE_PRIVATE,
+    "open": Action.MAKE_OPEN,
+}
+
+
+def log_room_change(actor: AbstractBaseUser, room: Room, change: str, reason: str = "") -> None:
+    _log(actor, ROOM_CHANGES[change], room=room, reason=reason)
 
 
 def delete_room_problem(room: Room) -> str | None:
     """Why this room cannot be deleted, if it cannot. Only a room nobody wrote in goes (spam, a mistake): one
     with messages is the record (its reports and the log point into it), and is archived instead."""
-    if room.is_direct:
-        return gettext("Direct conversations can't be deleted.")
+    if not room.is_room:
+        return gettext("Conversations can't be deleted.")
     if Message.objects.filter(room=room).exists():
         return gettext("This room has messages, so it can't be deleted: archive it instead.")
     return None
@@ -312,12 +316,6 @@ def delete_room(actor: AbstractBaseUser, room: Room, reason: str = "") -> None:
             raise services.ChatError(problem)
         _log(actor, Action.DELETE_ROOM, reason=reason, details=f"#{room.name} ({room.slug})")
         room.delete()
-
-
-def _show_room_state(room: Room) -> None:
-    """Once committed, the room's open pages show its state as it is now (locked or not)."""
-    frame = frames.localized(lambda: frames.room_state_frame(room))
-    transaction.on_commit(lambda: realtime.send_frames({realtime.viewers_group(room.pk): frame}), robust=True)
 
 
 # ---- reports -------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Who may read and write where: the one statement of the rule.
 
-Reading: an open room, anyone signed in; a direct conversation, its two members (`readable`, a Q on Room).
+Reading: an open room, anyone signed in; a private room, a direct or a group conversation, its members only
+(`readable`, a Q on Room): leaving or being removed ends it, and to everyone else such a room does not exist.
 Writing: what one may read, unless the room is archived (nobody), the person is muted there, or it is locked
 (everyone but moderators). `send_refusal` says which; `write_sql` is the same rule as the SQL predicate the
 one-statement insert (services/store.py) runs, and tests/test_access.py runs both against the same cases.
@@ -27,9 +28,9 @@ ARCHIVED = _("This room is archived; you can read it, but nobody can write in it
 
 
 def readable(user: AbstractBaseUser) -> Q:
-    """The rooms a person may read: open rooms, and direct conversations they are a member of."""
+    """The rooms a person may read: open rooms, and any other they are a member of."""
     mine = Membership.objects.filter(room=OuterRef("pk"), user=user)
-    return Q(kind=Room.Kind.OPEN) | Q(kind=Room.Kind.DIRECT) & Exists(mine)
+    return Q(kind=Room.Kind.OPEN) | Exists(mine)
 
 
 def readable_room(user: AbstractBaseUser, room_id: int) -> Room | None:
@@ -65,7 +66,7 @@ def when(moment: dt.datetime) -> str:
 
 def muted_text(room: Room, until: dt.datetime, reason: str) -> str:
     """The refusal a muted person reads, in the active language, the end in their zone (`when`)."""
-    if room.is_direct:
+    if room.is_conversation:
         text = gettext("You are muted in this conversation until %(when)s.") % {"when": when(until)}
     else:
         text = gettext("You are muted in #%(room)s until %(when)s.") % {"room": room.name, "when": when(until)}

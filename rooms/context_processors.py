@@ -15,8 +15,9 @@ def sidebar(request: HttpRequest) -> dict:
 
     def build() -> dict:
         data = services.sidebar(user)
-        online = async_to_sync(presence.online_users)([d["other"].pk for d in data["directs"]])
-        for d in data["directs"]:
+        directs = [d for d in data["directs"] if "other" in d]  # a group conversation has no one dot
+        online = async_to_sync(presence.online_users)([d["other"].pk for d in directs])
+        for d in directs:
             d["online"] = d["other"].pk in online
         return data
 

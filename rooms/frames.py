@@ -8,12 +8,14 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable
 
+from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 import realtime
+from realtime import presence
 
 from . import naming
 from .models import Message, Room
@@ -69,6 +71,62 @@ def room_entry_frame(room: Room) -> realtime.Html:
 def dm_entry_frame(room: Room, other: AbstractBaseUser) -> realtime.Html:
     """A direct conversation, for the sidebar of the person talking with `other`."""
     return localized(lambda: render_partial("dm_entry_frame", {"room": room, "other": other, "unread": 0}))
+
+
+def group_entry_frame(room: Room, people: list[AbstractBaseUser]) -> realtime.Html:
+    """A group conversation, for its people's sidebars: all their names, the same for each of them (each page
+    leaves out its own reader's: static/js/sidebar.js)."""
+    return localized(lambda: render_partial("group_entry_frame", {"room": room, "people": people, "unread": 0}))
+
+
+def removed_frame(room: Room) -> realtime.Html:
+    """For the pages of someone taken out of a room: it leaves the sidebar, and its page says so."""
+    return localized(lambda: render_partial("gone_frame", {"room": room, "why": "removed"}))
+
+
+def left_frame(room: Room) -> realtime.Html:
+    return localized(lambda: render_partial("gone_frame", {"room": room, "why": "left"}))
+
+
+def made_private_frame(room: Room) -> realtime.Html:
+    """For whoever had the room open without being in it, when it became private."""
+    return localized(lambda: render_partial("gone_frame", {"room": room, "why": "private"}))
+
+
+def invited_frame(room: Room, by: AbstractBaseUser) -> realtime.Html:
+    context = {"room": room, "by": naming.shown_name(by)}
+    return localized(lambda: render_partial("invited_frame", context))
+
+
+def involvement_frame(room_id: int, level: str) -> str:
+    return render_partial("involvement", {"room_id": room_id, "level": level, "oob": True})
+
+
+def show_members(room: Room, people: list[AbstractBaseUser], count: int) -> None:
+    """The room's members panel (the first `people` of `count`), on its open pages, with who is online."""
+    online = async_to_sync(presence.online_users)([p.pk for p in people])
+    context = {"room": room, "members": [{"person": p, "online": p.pk in online} for p in people], "oob": True}
+    frame = localized(lambda: render_partial("members_panel", context | {"member_count": count}))
+    realtime.send_frames({realtime.viewers_group(room.pk): frame})
+
+
+def show_room_head(room: Room) -> None:
+    """A room's name, topic and description, or whether it is private, changed: its pages' heading and its
+    members' sidebars show it."""
+    head = localized(lambda: render_partial("room_head", {"room": room, "oob": True}))
+    link = localized(lambda: render_partial("room_link", {"room": room, "oob": True}))
+    realtime.send_frames({realtime.viewers_group(room.pk): head})
+    realtime.send_frames({realtime.room_group(room.pk): link})
+
+
+def show_room_state(room: Room, *, sidebar: bool = False) -> None:
+    """The room's open pages show its state as it is now (locked, archived); `sidebar`: archiving takes it out
+    of its members' sidebars, bringing it back puts it back in."""
+    state = localized(lambda: room_state_frame(room))
+    realtime.send_frames({realtime.viewers_group(room.pk): state})
+    if sidebar:
+        entry = localized(lambda: render_partial("archived_entry_frame", {"room": room, "unread": 0}))
+        realtime.send_frames({realtime.room_group(room.pk): entry})
 
 
 def unread_frame(counts: Iterable[tuple[int, int, int]]) -> str:

@@ -1,6 +1,7 @@
 import uuid
 
 from asgiref.sync import async_to_sync
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -18,8 +19,8 @@ from realtime import limits, presence
 
 from . import access, services, shortcodes
 from .errors import slow_down
-from .forms import RoomForm
-from .models import Message, Room
+from .forms import RoomForm, RoomSettingsForm
+from .models import Membership, Message, Room
 
 User = get_user_model()
 ROOMS_PER_PAGE = 50
@@ -31,9 +32,11 @@ def index(request: HttpRequest) -> HttpResponse:
     form = RoomForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.clean_room_name(form.cleaned_data["name"])  # a name that is taken costs no turn
+            if not form.cleaned_data["private"]:  # a name that is taken costs no turn
+                services.clean_room_name(form.cleaned_data["name"])
             async_to_sync(limits.check)(request.user.pk, "room")  # every room is a row in everyone's list
-            room = services.create_room(request.user, form.cleaned_data["name"], form.cleaned_data["description"])
+            data = form.cleaned_data
+            room = services.create_room(request.user, data["name"], data["description"], private=data["private"])
         except services.ChatError as error:
             form.add_error("name", str(error))
         except limits.SlowDown as error:
@@ -49,16 +52,137 @@ def index(request: HttpRequest) -> HttpResponse:
 @never_cache  # private conversations must not linger in a shared browser's or a proxy's cache
 @login_required
 def room(request: HttpRequest, slug: str) -> HttpResponse:
-    """Shows the room; joining is a POST (the Join button, or the first message)."""
-    room = get_object_or_404(Room, kind=Room.Kind.OPEN, slug=slug)
+    """Shows the room; joining an open one is a POST (the Join button, or the first message). A private room
+    is not there for anyone but its members."""
+    room = get_object_or_404(Room.objects.filter(access.readable(request.user)), kind__in=Room.ROOMS, slug=slug)
     placeholder = gettext("Message #%(room)s") % {"room": room.name}
     return _conversation(request, room, title=room.name, composer_placeholder=placeholder)
+
+
+@never_cache
+@login_required
+def group(request: HttpRequest, room_id: int) -> HttpResponse:
+    """A group conversation, for its people only."""
+    room = get_object_or_404(Room.objects.filter(access.readable(request.user)), kind=Room.Kind.GROUP, pk=room_id)
+    title = services.group_name(services.people_of(room), request.user.pk)
+    placeholder = gettext("Message %(people)s") % {"people": title}
+    return _conversation(request, room, title=title, composer_placeholder=placeholder)
+
+
+@require_POST
+@login_required
+def start_group(request: HttpRequest) -> HttpResponse:
+    """The people list's "Start a group conversation": the conversation of exactly those people."""
+    ids = [n for v in request.POST.getlist("people") if (n := services.parse_number(v)) is not None]
+    try:
+        room = services.group_room(request.user, ids)
+    except services.ChatError as error:
+        return people(request, error=str(error), chosen=ids)
+    return redirect(room)
+
+
+def _member_room(request: HttpRequest, room_id: int) -> Room:
+    """A room the person can read (else 404: a private room is not there for others)."""
+    room = access.readable_room(request.user, room_id)
+    if room is None:
+        raise Http404
+    return room
+
+
+def _back_to(room: Room) -> HttpResponse:
+    return redirect(room.get_absolute_url() if room.is_room or room.kind == Room.Kind.GROUP else "rooms:index")
+
+
+@require_POST
+@login_required
+def leave(request: HttpRequest, room_id: int) -> HttpResponse:
+    room = _member_room(request, room_id)
+    try:
+        services.leave(request.user, room)
+    except services.ChatError as error:
+        messages.error(request, str(error))
+        return _back_to(room)
+    return redirect("rooms:index")
+
+
+@require_POST
+@login_required
+def invite(request: HttpRequest, room_id: int) -> HttpResponse:
+    room = _member_room(request, room_id)
+    try:
+        invitee = services.invite(request.user, room, request.POST.get("username", "")[:150])
+    except services.ChatError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, gettext("%(name)s is now in #%(room)s.") % {"name": invitee, "room": room.name})
+    return _back_to(room)
+
+
+@require_POST
+@login_required
+def remove_member(request: HttpRequest, room_id: int, user_id: int) -> HttpResponse:
+    room = _member_room(request, room_id)
+    try:
+        services.remove_member(request.user, room, user_id)
+    except services.ChatError as error:
+        messages.error(request, str(error))
+    return _back_to(room)
+
+
+@require_POST
+@login_required
+def involvement(request: HttpRequest, room_id: int) -> HttpResponse:
+    room = _member_room(request, room_id)
+    try:
+        services.set_involvement(request.user, room.pk, request.POST.get("level", ""))
+    except services.ChatError as error:
+        messages.error(request, str(error))
+    return redirect(_address(request, room))
+
+
+@never_cache
+@login_required
+def room_settings(request: HttpRequest, room_id: int) -> HttpResponse:
+    """Name, topic, description (the creator or a moderator), private or open (moderators), archive."""
+    room = _member_room(request, room_id)
+    if not services.may_manage(request.user, room):
+        raise Http404
+    moderator = access.is_moderator(request.user)
+    form = RoomSettingsForm(request.POST or None, initial={
+        "name": room.name, "topic": room.topic, "description": room.description, "private": room.is_private,
+    }, moderator=moderator)  # fmt: skip
+    if request.method == "POST":
+        try:
+            if "archive" in request.POST or "unarchive" in request.POST:
+                services.set_archived(request.user, room, "archive" in request.POST)
+                return redirect(room)
+            if form.is_valid():
+                data = form.cleaned_data
+                room = services.update_settings(request.user, room, data["name"], data["topic"], data["description"])
+                if moderator:
+                    services.set_private(request.user, room, data["private"])
+                messages.success(request, gettext("Room settings saved."))
+                return redirect(room)
+        except services.ChatError as error:
+            form.add_error(None, str(error))
+    context = {"room": room, "form": form, "title": gettext("Room settings")}
+    return render(request, "rooms/settings.html", context, status=400 if form.errors else 200)
+
+
+def _address(request: HttpRequest, room: Room) -> str:
+    """Where a room is, for this person: a direct conversation's address is the other person's name."""
+    if room.is_direct:
+        other = services.other_member(room.memberships.select_related("user"), request.user.pk)
+        if other is None:
+            raise Http404
+        return reverse("rooms:direct", kwargs={"username": other.get_username()})
+    return room.get_absolute_url()
 
 
 @require_POST
 @login_required
 def join(request: HttpRequest, slug: str) -> HttpResponse:
-    room = get_object_or_404(Room, kind=Room.Kind.OPEN, slug=slug)
+    room = get_object_or_404(Room.objects.listed(), slug=slug)  # only open rooms are joined at will
     services.join(request.user, room)
     return redirect(room)
 
@@ -111,6 +235,10 @@ def _conversation(request: HttpRequest, room: Room, **context) -> HttpResponse:
     context |= {
         "room": room,
         "member": membership.pk is not None,
+        "involvement": membership.involvement,
+        "involvement_choices": Membership.Involvement.choices,
+        "may_manage": services.may_manage(request.user, room),
+        "may_invite": services.may_invite(request.user, room, member=membership.pk is not None),
         "history": history,
         "has_more": has_more,
         "has_newer": has_newer,
@@ -171,25 +299,28 @@ def link_image(request: HttpRequest, preview_id: int) -> HttpResponse:
 @login_required
 def permalink(request: HttpRequest, message_id: int) -> HttpResponse:
     message = get_object_or_404(Message.objects.visible().select_related("room"), pk=message_id)
-    room = access.readable_room(request.user, message.room_id)
-    if room is None:
-        raise Http404
-    if room.is_direct:
-        other = services.other_member(room.memberships.select_related("user"), request.user.pk)
-        if other is None:
-            raise Http404
-        url = reverse("rooms:direct", kwargs={"username": other.get_username()})
-    else:
-        url = room.get_absolute_url()
-    return redirect(f"{url}?around={message.seq}#msg-{message.pk}")
+    room = _member_room(request, message.room_id)
+    return redirect(f"{_address(request, room)}?around={message.seq}#msg-{message.pk}")
 
 
 @never_cache
 @login_required
-def people(request: HttpRequest) -> HttpResponse:
-    users = list(User.objects.filter(is_active=True).exclude(pk=request.user.pk).order_by("username"))
+def people(request: HttpRequest, error: str = "", chosen: list[int] | None = None) -> HttpResponse:
+    """Everyone, to message one person or start a group conversation with several. `?with=<group>` (its "Add
+    someone") starts with that conversation's people chosen, for a new, larger one."""
+    users = list(
+        User.objects.filter(is_active=True).exclude(pk=request.user.pk).select_related("profile").order_by("username")
+    )
     online = async_to_sync(presence.online_users)([u.pk for u in users])
-    return render(request, "rooms/people.html", {"people": users, "online_ids": online})
+    if chosen is None and (group_id := services.parse_number(request.GET.get("with", ""))) is not None:
+        group = access.readable_room(request.user, group_id)  # only a conversation of one's own
+        chosen = list(services.people_of(group).values_list("pk", flat=True)) if group else []
+    low, high = Room.GROUP_SIZE
+    context = {
+        "people": users, "online_ids": online, "chosen": set(chosen or []), "error": error,
+        "fewest": low - 1, "most": high - 1,
+    }  # fmt: skip
+    return render(request, "rooms/people.html", context, status=400 if error else 200)
 
 
 @require_POST

@@ -26,12 +26,14 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
 from rooms import protocol, services
-from rooms.models import Membership, Message
+from rooms.models import Membership, Message, Room
 from rooms.routing import websocket_urlpatterns
 
 from .helpers import closed_with, drain, frames_until, make_user, open_socket
 
 SECRET = "between alice and bob only"
+HIDDEN = "in the hideout only"  # bob's message in alice's private room
+AMONG_THREE = "among alice, bob and dave only"  # bob's message in their group conversation
 
 
 @dataclass
@@ -43,6 +45,9 @@ class World:
     general: object  # an open room
     dm: object  # alice and bob's conversation
     secret: object  # bob's message in it
+    hideout: object  # alice's private room, bob in it
+    hidden: object  # bob's message there
+    group: object  # alice, bob and dave's group conversation
     gone: object  # a deleted message in the open room
     anonymous: Client
     as_carol: Client
@@ -59,6 +64,11 @@ def world(transactional_db) -> World:
     secret = services.post_message(bob, dm.pk, SECRET, uuid.uuid4()).message
     gone = services.post_message(alice, general.pk, "said and unsaid", uuid.uuid4()).message
     services.delete_message(alice, gone.pk)
+    hideout = services.create_room(alice, "Hideout", private=True)
+    services.invite(alice, hideout, "bob")
+    hidden = services.post_message(bob, hideout.pk, HIDDEN, uuid.uuid4()).message
+    group = services.group_room(alice, [bob.pk, make_user("dave").pk])
+    services.post_message(bob, group.pk, AMONG_THREE, uuid.uuid4())
     # Rows for the admin sweep to name (without one, a model's pages only say "does not exist").
     Group.objects.create(name="Night shift")
     EmailAddress.objects.create(user=alice, email=alice.email, primary=True, verified=True)
@@ -67,7 +77,7 @@ def world(transactional_db) -> World:
         client = Client()
         client.force_login(user)
         clients.append(client)
-    return World(alice, bob, carol, staff, general, dm, secret, gone, Client(), *clients)
+    return World(alice, bob, carol, staff, general, dm, secret, hideout, hidden, group, gone, Client(), *clients)
 
 
 def to_login(response, login: str = "/accounts/login/") -> bool:
@@ -75,8 +85,14 @@ def to_login(response, login: str = "/accounts/login/") -> bool:
 
 
 def shows_nothing_of_the_dm(response, w: World) -> bool:
+    """Nothing of alice and bob's conversation, alice's private room or the group conversation: not their
+    text, not their lists, not their sidebar entries, not the private room's name."""
     content = response.content.decode()
-    return SECRET not in content and f"messages-{w.dm.pk}" not in content and f'id="dm-{w.dm.pk}"' not in content
+    return not any(
+        text in content
+        for text in (SECRET, HIDDEN, AMONG_THREE, "Hideout", w.hideout.slug)
+        for text in (text, *(f"messages-{r.pk}" for r in (w.dm, w.hideout, w.group)))
+    ) and not any(f'id="{kind}-{r.pk}"' in content for kind in ("dm", "room") for r in (w.dm, w.hideout, w.group))
 
 
 # ---- every URL -------------------------------------------------------------------------------------------
@@ -134,6 +150,10 @@ def probe_room(w: World) -> None:
     assert w.as_carol.get("/rooms/general/").status_code == 200  # open rooms are open to everyone signed in
     assert w.as_carol.get("/rooms/no-such-room/").status_code == 404
     assert w.as_carol.get(f"/rooms/{w.dm.pk}/").status_code == 404  # a conversation is not a room
+    private = f"/rooms/{w.hideout.slug}/"
+    for outsider in (w.as_carol, w.as_staff):  # a private room is not there for anyone else
+        assert outsider.get(private).status_code == 404
+    assert HIDDEN in w.as_alice.get(private).content.decode()  # hers: the probe reaches it
 
 
 def probe_join(w: World) -> None:
@@ -141,17 +161,83 @@ def probe_join(w: World) -> None:
     assert w.as_carol.get("/rooms/general/join/").status_code == 405  # joining is a POST, never a look
     assert w.as_carol.post(f"/rooms/{w.dm.pk}/join/").status_code == 404  # a conversation is not a room
     assert w.as_carol.post("/rooms/no-such-room/join/").status_code == 404
+    assert w.as_carol.post(f"/rooms/{w.hideout.slug}/join/").status_code == 404  # private: by invitation only
     assert w.as_carol.post("/rooms/general/join/").status_code == 302  # open rooms are open to everyone
-    assert not Membership.objects.filter(room=w.dm, user=w.carol).exists()
+    assert not Membership.objects.filter(room__in=[w.dm, w.hideout, w.group], user=w.carol).exists()
+
+
+def probe_group(w: World) -> None:
+    page = f"/g/{w.group.pk}/"
+    assert to_login(w.anonymous.get(page))
+    for outsider in (w.as_carol, w.as_staff):
+        assert outsider.get(page).status_code == 404
+    assert w.as_carol.get(f"/g/{w.dm.pk}/").status_code == 404
+    assert AMONG_THREE in w.as_alice.get(page).content.decode()
+
+
+def probe_start_group(w: World) -> None:
+    ids = [w.alice.pk, w.bob.pk]
+    assert to_login(w.anonymous.post("/groups/new/", {"people": ids}))
+    assert w.as_carol.get("/groups/new/").status_code == 405  # starting one is a POST
+    started = w.as_carol.post("/groups/new/", {"people": ids})  # hers with them: a new one, not alice's
+    assert started.status_code == 302 and started.headers["Location"] != f"/g/{w.group.pk}/"
+    assert shows_nothing_of_the_dm(w.as_carol.get(started.headers["Location"]), w)
+    # "Add someone" on a group of one's own starts with its people ticked; on someone else's, with nobody.
+    assert "checked" not in w.as_carol.get("/people/", {"with": w.group.pk}).content.decode()
+    assert w.as_alice.get("/people/", {"with": w.group.pk}).content.decode().count(" checked") == 2
+
+
+def refused_post(w: World, path: str, data: dict | None = None) -> None:
+    """Signed out: the login page; carol and staff, outside the room or conversation: 404, nothing changed."""
+    assert to_login(w.anonymous.post(path, data or {}))
+    before = snapshot(w)
+    for outsider in (w.as_carol, w.as_staff):
+        assert outsider.get(path).status_code in {404, 405}
+        assert outsider.post(path, data or {}).status_code == 404, path
+    assert snapshot(w) == before, path
+
+
+def probe_leave(w: World) -> None:
+    for room in (w.hideout, w.dm, w.group):
+        refused_post(w, f"/rooms/{room.pk}/leave/")
+
+
+def probe_invite(w: World) -> None:
+    for room in (w.hideout, w.dm, w.group):
+        refused_post(w, f"/rooms/{room.pk}/invite/", {"username": "carol"})
+    w.as_carol.post(f"/rooms/{w.general.pk}/invite/", {"username": "bob"})  # an open room: anyone's to share
+
+
+def probe_remove_member(w: World) -> None:
+    for room in (w.hideout, w.dm, w.group):
+        refused_post(w, f"/rooms/{room.pk}/members/{w.bob.pk}/remove/")
+    # In an open room she reads but did not create: refused, with the reason, and alice stays.
+    assert w.as_carol.post(f"/rooms/{w.general.pk}/members/{w.alice.pk}/remove/").status_code == 302
+    assert Membership.objects.filter(room=w.general, user=w.alice).exists()
+
+
+def probe_involvement(w: World) -> None:
+    for room in (w.hideout, w.dm, w.group):
+        refused_post(w, f"/rooms/{room.pk}/involvement/", {"level": "nothing"})
+
+
+def probe_settings(w: World) -> None:
+    for room in (w.hideout, w.dm, w.group):
+        refused_post(w, f"/rooms/{room.pk}/settings/", {"name": "Taken over"})
+    assert w.as_carol.get(f"/rooms/{w.general.pk}/settings/").status_code == 404  # not hers to change
+    assert w.as_carol.post(f"/rooms/{w.general.pk}/settings/", {"archive": "1"}).status_code == 404
+    assert w.as_alice.get(f"/rooms/{w.hideout.pk}/settings/").status_code == 200  # hers: the probe reaches it
 
 
 def probe_history(w: World) -> None:
     dm_history = f"/rooms/{w.dm.pk}/history/"
     assert to_login(w.anonymous.get(dm_history, {"before": 100}))
     for query in ({"before": 100}, {"after": 0}):
-        assert w.as_carol.get(dm_history, query).status_code == 404
-        assert w.as_staff.get(dm_history, query).status_code == 404  # staff is no one special here
-        assert SECRET in w.as_alice.get(dm_history, query).content.decode()  # hers: the probe reaches it
+        for room, text in ((w.dm, SECRET), (w.hideout, HIDDEN), (w.group, AMONG_THREE)):
+            history = f"/rooms/{room.pk}/history/"
+            assert w.as_carol.get(history, query).status_code == 404
+            assert w.as_staff.get(history, query).status_code == 404  # staff is no one special here
+            assert text in w.as_alice.get(history, query).content.decode()  # hers: the probe reaches it
     assert w.as_alice.get("/rooms/999999/history/", {"before": 1}).status_code == 404
 
 
@@ -170,6 +256,9 @@ def probe_permalink(w: World) -> None:
     assert w.as_carol.get(link).status_code == 404
     assert w.as_staff.get(link).status_code == 404
     assert w.as_alice.get(link).headers["Location"] == f"/dm/bob/?around={w.secret.seq}#msg-{w.secret.pk}"
+    for outsider in (w.as_carol, w.as_staff):
+        assert outsider.get(f"/m/{w.hidden.pk}/").status_code == 404
+    assert w.as_alice.get(f"/m/{w.hidden.pk}/").headers["Location"].startswith(f"/rooms/{w.hideout.slug}/?around=")
     assert w.as_alice.get(f"/m/{w.gone.pk}/").status_code == 404  # deleted: gone for its author too
     assert w.as_alice.get("/m/999999/").status_code == 404
 
@@ -213,7 +302,8 @@ def probe_mentionable(w: World) -> None:
     link = f"/rooms/{w.dm.pk}/mentionable/"
     assert to_login(w.anonymous.get(link, {"q": "b"}))
     for outsider in (w.as_carol, w.as_staff):  # who is in alice and bob's conversation is theirs to know
-        assert outsider.get(link, {"q": "b"}).status_code == 404
+        for room in (w.dm, w.hideout, w.group):
+            assert outsider.get(f"/rooms/{room.pk}/mentionable/", {"q": "b"}).status_code == 404
     assert w.as_alice.get(link, {"q": "b"}).json()["suggestions"][0]["insert"] == "@bob"
     assert w.as_alice.get("/rooms/999999/mentionable/").status_code == 404
 
@@ -249,6 +339,13 @@ SITE: dict[str, Callable[[World], None]] = {
     "rooms:history": probe_history,
     "rooms:direct": probe_direct,
     "rooms:join": probe_join,
+    "rooms:group": probe_group,
+    "rooms:start_group": probe_start_group,
+    "rooms:leave": probe_leave,
+    "rooms:invite": probe_invite,
+    "rooms:remove_member": probe_remove_member,
+    "rooms:involvement": probe_involvement,
+    "rooms:settings": probe_settings,
     "rooms:permalink": probe_permalink,
     "rooms:source": probe_source,
     "rooms:emoji": probe_emoji,
@@ -389,6 +486,8 @@ async def probe_socket_room(w: World) -> None:
     assert await refused(None, f"/ws/rooms/{w.general.pk}/") == 4401
     assert await refused(w.carol, f"/ws/rooms/{w.dm.pk}/") == 4404
     assert await refused(w.staff, f"/ws/rooms/{w.dm.pk}/") == 4404
+    for room in (w.hideout, w.group):
+        assert await refused(w.carol, f"/ws/rooms/{room.pk}/") == 4404
     assert await refused(w.carol, "/ws/rooms/999999/") == 4404
     alice, _ = await open_socket(w.alice, f"/ws/rooms/{w.dm.pk}/")  # hers: the same route serves her
     await alice.send_to(text_data=json.dumps({"action": "catch_up", "after": 0}))
@@ -428,8 +527,9 @@ def snapshot(w: World) -> dict:
     """Row counts of every table, and the conversation's messages and memberships as they are."""
     counts = {m._meta.label: m._default_manager.count() for m in apps.get_models()}
     dm_messages = list(Message.objects.filter(room=w.dm).values())
-    dm_members = list(Membership.objects.filter(room=w.dm).values())
-    return {"counts": counts, "dm": (dm_messages, dm_members)}
+    dm_members = list(Membership.objects.filter(room__in=[w.dm, w.hideout, w.group]).order_by("pk").values())
+    rooms = list(Room.objects.filter(pk__in=[r.pk for r in (w.dm, w.hideout, w.group)]).order_by("pk").values())
+    return {"counts": counts, "dm": (dm_messages, dm_members, rooms)}
 
 
 @pytest.mark.asyncio
@@ -441,7 +541,7 @@ async def test_frames_about_a_conversation_she_cannot_see_change_nothing(world, 
     carol, _ = await open_socket(world.carol, f"/ws/rooms/{world.general.pk}/")
     take = database_sync_to_async(snapshot)
     for action in sorted(actions):
-        for message in (world.secret, world.gone):  # in a conversation not hers; deleted
+        for message in (world.secret, world.hidden, world.gone):  # in a conversation, a private room; deleted
             before = await take(world)
             frame = {
                 "action": action,
@@ -464,7 +564,9 @@ async def test_frames_about_a_conversation_she_cannot_see_change_nothing(world, 
             if action == "catch_up":  # that was its own answer; the marker's comes next
                 replies += await frames_until(carol, 'data-upto="')
             replies += await drain(carol, quiet=0.2)
-            assert not any(SECRET in r or f"messages-{world.dm.pk}" in r for r in replies), action
+            assert not any(
+                text in r for r in replies for text in (SECRET, HIDDEN, f"messages-{world.dm.pk}", "Hideout")
+            ), action
             after = await take(world)
             assert after["dm"] == before["dm"], action  # the conversation is untouched
             if action in ABOUT_A_MESSAGE:
@@ -491,6 +593,15 @@ def test_the_services_refuse_a_conversation_she_cannot_see_whoever_calls_them(wo
         "edit": lambda: services.edit_message(world.carol, world.secret.pk, "carol was here"),
         "delete": lambda: services.delete_message(world.carol, world.secret.pk),
         "react": lambda: services.react(world.carol, world.secret.pk, "👍", True),
+        "catch-up, private room": lambda: services.catch_up_frame(world.carol, world.hideout.pk, 0),
+        "send, private room": lambda: services.post_message(world.carol, world.hideout.pk, "hi", uuid.uuid4()),
+        "react, private room": lambda: services.react(world.carol, world.hidden.pk, "👍", True),
+        "send, group": lambda: services.post_message(world.carol, world.group.pk, "hi", uuid.uuid4()),
+        "invite herself": lambda: services.invite(world.carol, world.hideout, "carol"),
+        "leave for bob": lambda: services.remove_member(world.carol, world.hideout, world.bob.pk),
+        "rename": lambda: services.update_settings(world.carol, world.hideout, "Mine", "", ""),
+        "make it open": lambda: services.set_private(world.carol, world.hideout, False),
+        "archive": lambda: services.set_archived(world.carol, world.hideout, True),
     }
     for name, call in refused.items():
         with pytest.raises(services.ChatError):

@@ -587,6 +587,8 @@ def test_every_moderation_action_writes_its_log_row(queue):
     moderation.set_locked(mod, general, False)
     moderation.set_archived(mod, general, True)
     moderation.set_archived(mod, general, False)
+    services.set_private(mod, general, True)
+    services.set_private(mod, general, False)
     report = moderation.report_message(queue["carol"], queue["after"].pk, "meh")
     moderation.act_on_reports(mod, [report], "dismiss")
     services.react(queue["carol"], queue["after"].pk, "👎", True)

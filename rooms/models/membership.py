@@ -19,6 +19,21 @@ class Membership(models.Model):
     # The highest message seq this person has seen in the room; unread = later messages by others.
     last_read_seq = models.BigIntegerField(_("read up to"), default=0)
 
+    class Involvement(models.TextChoices):
+        """How much of the room reaches the person: the sidebar's badges now, notifications later."""
+
+        EVERYTHING = "everything", _("Everything")
+        MENTIONS = "mentions", _("Mentions only")
+        NOTHING = "nothing", _("Nothing (muted)")
+
+    involvement = models.CharField(
+        _("involvement"),
+        max_length=10,
+        choices=Involvement.choices,
+        default=Involvement.EVERYTHING,
+        db_default=Involvement.EVERYTHING,  # memberships a worker of the previous version makes during a deploy
+    )
+
     class Meta:
         constraints = [models.UniqueConstraint(fields=["room", "user"], name="membership_unique")]
         verbose_name = _("membership")

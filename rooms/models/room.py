@@ -1,4 +1,5 @@
-"""Rooms and direct conversations share one model, so history, moderation and delivery are written once."""
+"""Rooms (open and private) and conversations (direct and group) share one model, so history, unread,
+catch-up, moderation and delivery are written once. Who may read which is rooms/access.py."""
 
 from __future__ import annotations
 
@@ -20,16 +21,22 @@ class RoomQuerySet(models.QuerySet["Room"]):
 class Room(models.Model):
     class Kind(models.TextChoices):
         OPEN = "open", _("Room")
+        PRIVATE = "private", _("Private room")  # members only, invisible to everyone else
         # The kind of room, not one message: it reads as "direct conversation" (私聊), as everywhere else.
         DIRECT = "direct", pgettext_lazy("a kind of room", "Direct message")
+        GROUP = "group", _("Group conversation")  # 3 to 16 people, fixed when it is started
+
+    ROOMS = (Kind.OPEN, Kind.PRIVATE)  # named, with an address (slug); conversations are their people
+    GROUP_SIZE = (3, 16)  # people in a group conversation, its starter included
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.OPEN)
     name = models.CharField(_("name"), max_length=80, blank=True)
-    # Open rooms only; direct rooms are reached by the other person's username.
+    # Rooms only; a direct conversation is reached by the other person's username, a group one by its number.
     slug = models.SlugField(_("slug"), max_length=90, unique=True, null=True, blank=True, allow_unicode=True)
+    topic = models.CharField(_("topic"), max_length=120, blank=True, help_text=_("Shown beside the room's name."))
     description = models.CharField(_("description"), max_length=300, blank=True)
-    # "<lower user id>:<higher user id>" so a pair of people has exactly one conversation.
-    direct_key = models.CharField(_("direct key"), max_length=50, unique=True, null=True, blank=True, editable=False)
+    # A conversation's people, their ids ascending, joined by ":", so a set of people has exactly one.
+    direct_key = models.CharField(_("people"), max_length=200, unique=True, null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -44,12 +51,12 @@ class Room(models.Model):
     last_seq = models.BigIntegerField(_("last change number"), default=0, editable=False)
     # When the latest message was posted: the sidebar lists conversations by recent activity.
     last_message_at = models.DateTimeField(_("last message at"), null=True, blank=True, editable=False)
-    # A moderator made the room read-only for everyone but moderators (open rooms only).
+    # A moderator made the room read-only for everyone but moderators (rooms only).
     locked = models.BooleanField(_("locked"), default=False, help_text=_("Read-only for everyone but moderators."))
     # A moderator archived the room: read-only for everyone, moderators included, and out of the room list.
     # It is locked too, so whoever was shown the lock before sees it stay.
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True, editable=False)
-    # Set in admin: where new people start, instead of an empty sidebar (open rooms only).
+    # Set in admin: where new people start, instead of an empty sidebar (open rooms only; see listed()).
     is_default = models.BooleanField(
         _("default room"), default=False, help_text=_("People who sign up join it and start there.")
     )
@@ -70,23 +77,27 @@ class Room(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="room_kind_fields",
-                condition=Q(kind="open", slug__isnull=False, direct_key__isnull=True)
-                | Q(kind="direct", slug__isnull=True, direct_key__isnull=False),
+                condition=Q(kind__in=["open", "private"], slug__isnull=False, direct_key__isnull=True)
+                | Q(kind__in=["direct", "group"], slug__isnull=True, direct_key__isnull=False),
             ),
-            models.CheckConstraint(name="room_lock_open_only", condition=Q(kind="open") | Q(locked=False)),
             models.CheckConstraint(
-                name="room_archived_open_and_locked",
-                condition=Q(archived_at__isnull=True) | Q(kind="open", locked=True),
+                name="room_lock_rooms_only", condition=Q(kind__in=["open", "private"]) | Q(locked=False)
+            ),
+            models.CheckConstraint(
+                name="room_archived_rooms_and_locked",
+                condition=Q(archived_at__isnull=True) | Q(kind__in=["open", "private"], locked=True),
             ),
         ]
         verbose_name = _("room")
         verbose_name_plural = _("rooms")
 
     def __str__(self) -> str:
-        # Not the direct key: who talks privately with whom is not for every page that names a room (admin's
+        # Not the people: who talks privately with whom is not for every page that names a room (admin's
         # mutes, log and reports show this) to tell.
         if self.kind == self.Kind.DIRECT:
             return gettext("Direct conversation #%(id)s") % {"id": self.pk}
+        if self.kind == self.Kind.GROUP:
+            return gettext("Group conversation #%(id)s") % {"id": self.pk}
         return self.name
 
     def save(self, *args, **kwargs) -> None:
@@ -101,11 +112,29 @@ class Room(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
+        """A room's or a group conversation's address; a direct conversation's depends on who asks (the other
+        person's name): rooms.views.permalink."""
+        if self.kind == self.Kind.GROUP:
+            return reverse("rooms:group", kwargs={"room_id": self.pk})
         return reverse("rooms:room", kwargs={"slug": self.slug})
 
     @property
     def is_direct(self) -> bool:
         return self.kind == self.Kind.DIRECT
+
+    @property
+    def is_room(self) -> bool:
+        """Open or private: named, with settings and a member list people join and leave."""
+        return self.kind in self.ROOMS
+
+    @property
+    def is_conversation(self) -> bool:
+        """Direct or group: its people are fixed, it has no name of its own."""
+        return not self.is_room
+
+    @property
+    def is_private(self) -> bool:
+        return self.kind == self.Kind.PRIVATE
 
     @property
     def is_archived(self) -> bool:

@@ -1,13 +1,34 @@
-"""The chat's one path for every change, one module per feature: rooms (the list, creating, joining), direct
-(conversations between two people), messages (send, edit, remove), reactions, mentions (@names, @here, the
+"""The chat's one path for every change, one module per feature: rooms (the list, creating, joining),
+membership (leaving, inviting, removing, involvement, settings, private/open, archiving), conversations (direct
+and group), messages (send, edit, remove), reactions, mentions (@names, @here, the
 Mentions page), read_state (read marks, unread counts, the sidebar), history, catch_up, previews (link cards),
 and store (the only SQL). Views, consumers and the moderation app call the names gathered here; the feature
 modules import each other directly."""
 
 from ..errors import ChatError
 from .catch_up import CATCH_UP_LIMIT, CATCH_UP_MAX_BYTES, catch_up_frame
-from .direct import direct_room, dm_partner_ids, existing_direct_room, other_member, start_direct
+from .conversations import (
+    direct_room,
+    dm_partner_ids,
+    existing_direct_room,
+    group_name,
+    group_room,
+    other_member,
+    people_of,
+    start_direct,
+)
 from .history import PAGE_SIZE, around, history, newer
+from .membership import (
+    invite,
+    leave,
+    may_invite,
+    may_manage,
+    remove_member,
+    set_archived,
+    set_involvement,
+    set_private,
+    update_settings,
+)
 from .mentions import mentions_of, suggest_mentions
 from .messages import (
     PostResult,
@@ -25,7 +46,17 @@ from .messages import (
 from .previews import link_image
 from .reactions import react, remove_reactions
 from .read_state import counts, mark_all_read, mark_read, sidebar, unread_frame
-from .rooms import clean_room_name, create_room, default_rooms, join, members, room_ids_of, room_list, visit, welcome
+from .rooms import (
+    clean_room_name,
+    create_room,
+    default_rooms,
+    join,
+    members,
+    room_ids_of,
+    room_list,
+    visit,
+    welcome,
+)
 
 __all__ = [
     "CATCH_UP_LIMIT",
@@ -48,27 +79,39 @@ __all__ = [
     "dm_partner_ids",
     "edit_message",
     "existing_direct_room",
+    "group_name",
+    "group_room",
     "history",
+    "invite",
     "join",
+    "leave",
     "link_image",
     "mark_all_read",
     "mark_read",
+    "may_invite",
+    "may_manage",
     "members",
     "mentions_of",
     "newer",
     "other_member",
     "parse_client_id",
     "parse_number",
+    "people_of",
     "post_message",
     "react",
+    "remove_member",
     "remove_reactions",
     "room_ids_of",
     "room_list",
+    "set_archived",
+    "set_involvement",
+    "set_private",
     "sidebar",
     "source_of",
     "start_direct",
     "suggest_mentions",
     "unread_frame",
+    "update_settings",
     "visit",
     "welcome",
 ]

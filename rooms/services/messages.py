@@ -104,7 +104,7 @@ def post_message(
     if not was_member:  # writing in a room means being in it (and having read it up to here)
         join(user, Room.objects.get(pk=room_id))
         Membership.objects.filter(room_id=room_id, user=user).update(last_read_seq=Greatest("last_read_seq", seq))
-    if kind == Room.Kind.DIRECT and seq == 1:  # nothing can change in a room before its first message
+    if kind in (Room.Kind.DIRECT, Room.Kind.GROUP) and seq == 1:  # nothing changes in a room before its first message
         transaction.on_commit(lambda: _announce_conversation(room_id, user), robust=True)
     transaction.on_commit(lambda: frames.broadcast([message]), robust=True)
     previews.queue(message)  # its link's card comes later, from the worker, as a change of its own
@@ -122,10 +122,14 @@ def _quoted(room_id: int, message_id: int) -> Message:
 
 
 def _announce_conversation(room_id: int, author: AbstractBaseUser) -> None:
-    """The first message of a conversation: it appears in the other person's sidebar (before the message
+    """The first message of a conversation: it appears in the other people's sidebars (before the message
     itself arrives, which then raises its unread count)."""
     room = Room.objects.get(pk=room_id)
-    entry = frames.dm_entry_frame(room, author)
+    if room.kind == Room.Kind.GROUP:
+        people = [m.user for m in room.memberships.select_related("user__profile").order_by("user__username")]
+        entry = frames.group_entry_frame(room, people)
+    else:
+        entry = frames.dm_entry_frame(room, author)
     for user_id in room.memberships.exclude(user=author).values_list("user_id", flat=True):
         realtime.send_frames({realtime.user_group(user_id): entry})
 

@@ -11,7 +11,9 @@ import realtime
 
 from .. import frames
 from ..models import Membership, Mention, Message, Room
-from .direct import other_member
+from .conversations import other_member
+
+CONVERSATIONS = (Room.Kind.DIRECT, Room.Kind.GROUP)
 
 
 def counts(user: AbstractBaseUser) -> dict[int, tuple[int, int]]:
@@ -46,31 +48,33 @@ def counts(user: AbstractBaseUser) -> dict[int, tuple[int, int]]:
 
 
 def sidebar(user: AbstractBaseUser) -> dict[str, list]:
-    """The rooms the user is in and their direct conversations, each DM labelled with the other person."""
-    # Members are needed only to name a DM's other person; an open room's thousand members stay unloaded.
-    dm_members = Membership.objects.filter(room__kind=Room.Kind.DIRECT).select_related("user__profile")
+    """The rooms the person is in (not archived ones), by name, and their conversations, latest first: each
+    direct one labelled with the other person, each group one with its people."""
+    # People are loaded only to name a conversation's; an open room's thousand members stay unloaded.
+    conversation_people = Membership.objects.filter(room__kind__in=CONVERSATIONS).select_related("user__profile")
+    mine = Membership.objects.filter(user=user)
     rooms = list(
         Room.objects.filter(memberships__user=user)
-        .prefetch_related(Prefetch("memberships", queryset=dm_members))
+        .annotate(involvement=Subquery(mine.filter(room=OuterRef("pk")).values("involvement")[:1]))
+        .prefetch_related(Prefetch("memberships", queryset=conversation_people.order_by("user__username")))
         .order_by(F("last_message_at").desc(nulls_last=True), "-created_at")
     )
     per_room = counts(user)
-    directs = []
+    conversations = []
     for r in rooms:
-        if not r.is_direct or (r.last_message_at is None and r.created_by_id != user.pk):
+        if r.is_room or (r.last_message_at is None and r.created_by_id != user.pk):
             continue  # a conversation someone opened with you but never wrote in is not yours to see yet
-        if (other := other_member(r.memberships.all(), user.pk)) is not None:
-            directs.append(_entry(r, per_room, other=other))
-    open_rooms = sorted((r for r in rooms if not r.is_direct), key=lambda r: r.name.lower())
-    return {
-        "rooms": [_entry(r, per_room) for r in open_rooms],
-        "directs": directs,
-    }
+        if r.kind == Room.Kind.GROUP:
+            conversations.append(_entry(r, per_room, people=[m.user for m in r.memberships.all()]))
+        elif (other := other_member(r.memberships.all(), user.pk)) is not None:
+            conversations.append(_entry(r, per_room, other=other))
+    named = sorted((r for r in rooms if r.is_room and not r.is_archived), key=lambda r: r.name.lower())
+    return {"rooms": [_entry(r, per_room) for r in named], "directs": conversations}
 
 
 def _entry(room: Room, per_room: dict[int, tuple[int, int]], **more) -> dict:
     unread, mentions = per_room.get(room.pk, (0, 0))
-    return {"room": room, "unread": unread, "mentions": mentions, **more}
+    return {"room": room, "unread": unread, "mentions": mentions, "involvement": room.involvement, **more}
 
 
 def mark_read(user: AbstractBaseUser, room_id: int, seq: int) -> None:

@@ -1,6 +1,9 @@
-"""Open rooms: the room list, creating one, and joining (a POST: looking at a room joins nothing)."""
+"""Rooms: the list of open ones, creating one (open or private), joining (a POST: looking at a room joins
+nothing), and who is in one. Leaving, inviting and removing are services/membership.py."""
 
 from __future__ import annotations
+
+import secrets
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
@@ -45,11 +48,25 @@ def _taken(name: str) -> str:
     return gettext("A room called “%(name)s” already exists.") % {"name": name}
 
 
-def create_room(user: AbstractBaseUser, name: str, description: str = "") -> Room:
-    name, slug = clean_room_name(name)
+def private_slug(name: str) -> str:
+    """A private room's address: its name and a random tail. Never checked against other rooms' names, so that
+    creating a room cannot reveal that a private one of that name exists."""
+    return f"{slugify(name, allow_unicode=True)[:70] or 'room'}-{secrets.token_hex(4)}"
+
+
+def create_room(user: AbstractBaseUser, name: str, description: str = "", *, private: bool = False) -> Room:
+    if private:
+        name = " ".join(name.split())
+        if not name:
+            raise ChatError(gettext("A room needs a name."))
+        kind, slug = Room.Kind.PRIVATE, private_slug(name)
+    else:
+        kind, (name, slug) = Room.Kind.OPEN, clean_room_name(name)
     try:
         with transaction.atomic():
-            room = Room.objects.create(name=name, slug=slug, description=description.strip(), created_by=user)
+            room = Room.objects.create(
+                kind=kind, name=name, slug=slug, description=description.strip(), created_by=user
+            )
             join(user, room)
     except IntegrityError:
         # Lost a race with someone creating the same name.
@@ -65,28 +82,35 @@ def visit(user: AbstractBaseUser, room: Room) -> Membership:
 
 
 def join(user: AbstractBaseUser, room: Room) -> Membership:
-    """Membership, made by the Join button or the first message; the person's other open pages start following
-    the room at once. An archived room gains no members."""
+    """Membership, made by the Join button, the first message or an invitation (the caller checks who may); the
+    person's other open pages start following the room at once. An archived room gains no members."""
     if room.is_archived:
         return visit(user, room)
     membership, created = Membership.objects.get_or_create(
         room=room, user=user, defaults={"last_read_seq": room.last_seq}
     )
-    if created and not room.is_direct:
+    if created and room.is_room:
         entry = frames.room_entry_frame(room)
         transaction.on_commit(lambda: realtime.subscribe(user.pk, room.pk, entry), robust=True)
+        members_changed(room)
     return membership
 
 
+def members_changed(room: Room) -> None:
+    """Once committed, the room's open pages show its members panel as it is then."""
+    transaction.on_commit(lambda: frames.show_members(room, *members(room)), robust=True)
+
+
 def members(room: Room, limit: int = MEMBERS_SHOWN) -> tuple[list, int]:
-    """Up to `limit` of the room's people, by name, with their profiles, and how many there are in all."""
+    """Up to `limit` of the room's people, by name, with their profiles, and how many there are in all (every
+    page of the room, whoever reads it, lists the same)."""
     rows = room.memberships.select_related("user__profile").order_by("user__username")
     shown = [m.user for m in rows[:limit]]
     return shown, len(shown) if len(shown) < limit else rows.count()  # counted only when there are more
 
 
 def room_ids_of(user_id: int) -> list[int]:
-    """The rooms (not direct conversations) this person belongs to: their members panels show the person's dot."""
+    """The rooms and group conversations this person belongs to: their members panels show the person's dot."""
     return list(
         Membership.objects.filter(user_id=user_id)
         .exclude(room__kind=Room.Kind.DIRECT)

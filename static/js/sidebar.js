@@ -1,7 +1,8 @@
-// The sidebar: the room on screen marked current, and unread counts (and mention badges) raised by new
-// messages from others in rooms not on this page (the latest direct conversation moves to the top).
+// The sidebar: the room on screen marked current, unread counts (and mention badges) raised by new messages
+// from others in rooms not on this page (the latest conversation moves to the top), group conversations named
+// by their other people, and live notices dismissed.
 import { bumpMentions, mentionsMe } from "./mentions.js";
-import { currentRoom, me } from "./page.js";
+import { currentRoom, me, within } from "./page.js";
 
 export function bumpUnread(roomId) {
   const count = document.getElementById(`unread-${roomId}`);
@@ -27,6 +28,14 @@ function countUnplaced(evt) {
   }
 }
 
+// A group conversation's entry names all its people, the same for each of them: leave out the reader.
+function nameGroups(root) {
+  within(root, `.people-names .person[data-user="${me()}"]`).forEach((p) => p.remove());
+}
+
 export function start() {
   document.addEventListener("htmx:oobErrorNoTarget", countUnplaced);
+  document.addEventListener("htmx:wsAfterMessage", () => nameGroups(document)); // a new group pushed in
+  document.addEventListener("DOMContentLoaded", () => nameGroups(document));
+  document.addEventListener("click", (evt) => evt.target.closest(".notice-close")?.closest(".notice")?.remove());
 }

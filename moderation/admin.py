@@ -35,15 +35,22 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
     readonly_fields = ["joined_at", "last_read_seq"]
 
-    # A conversation is its people, always: nobody is added to or removed from one.
+    # Moderators add and remove a room's members (rooms.services does it, live, and checks the same rule); a
+    # conversation is its people, always: nobody is added to or removed from one.
+    def _may(self, request: HttpRequest, obj: Room | None) -> bool:
+        return not (obj and obj.is_conversation) and access.is_moderator(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Room | None = None) -> bool:
+        return self._may(request, obj) or super().has_view_permission(request, obj)
+
     def has_add_permission(self, request: HttpRequest, obj: Room | None = None) -> bool:
-        return not (obj and obj.is_conversation) and super().has_add_permission(request, obj)
+        return self._may(request, obj)
 
     def has_change_permission(self, request: HttpRequest, obj: Room | None = None) -> bool:
-        return not (obj and obj.is_conversation) and super().has_change_permission(request, obj)
+        return self._may(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Room | None = None) -> bool:
-        return not (obj and obj.is_conversation) and super().has_delete_permission(request, obj)
+        return self._may(request, obj)
 
 
 class OpenFilter(admin.SimpleListFilter):
@@ -143,7 +150,10 @@ class RoomAdmin(admin.ModelAdmin):
         room = form.instance
         formset.save(commit=False)
         for membership in formset.deleted_objects:
-            services.remove_member(request.user, room, membership.user_id)
+            try:
+                services.remove_member(request.user, room, membership.user_id)
+            except services.ChatError as error:  # e.g. oneself: Leave is on the room's page
+                self.message_user(request, str(error), messages.ERROR)
         for membership in formset.new_objects:
             services.join(membership.user, room)
         for membership, _fields in formset.changed_objects:

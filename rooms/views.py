@@ -44,7 +44,7 @@ def index(request: HttpRequest) -> HttpResponse:
         else:
             return redirect(room)
     search = request.GET.get("q", "")[:ROOM_SEARCH_MAX]
-    page = Paginator(services.room_list(search), ROOMS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(services.room_list(request.user, search), ROOMS_PER_PAGE).get_page(request.GET.get("page"))
     context = {"rooms": page, "search": search, "form": form}
     return render(request, "rooms/index.html", context, status=400 if form.errors else 200)
 
@@ -369,7 +369,7 @@ def switch(request: HttpRequest) -> HttpResponse:
     """The quick switcher's list (Ctrl/Cmd+K): rooms whose name and people whose name contain what was typed;
     with nothing typed, the person's own rooms. An htmx fragment; without JS, the same list as a page."""
     query = " ".join(request.GET.get("q", "").split())[:ROOM_SEARCH_MAX]
-    rooms = services.room_list(query)[:SWITCH_RESULTS] if query else []
+    rooms = services.room_list(request.user, query)[:SWITCH_RESULTS] if query else []
     found = (
         User.objects.filter(is_active=True)
         .filter(Q(username__icontains=query) | Q(profile__display_name__icontains=query))

@@ -14,7 +14,7 @@ from rooms import services
 from rooms.models import Membership, Room
 
 from .helpers import drain, frames_until, make_user, never_sees, open_socket
-from .support.moderation import make_moderator
+from .support.moderation import make_moderator, room_change_form
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -273,3 +273,46 @@ async def test_a_group_conversation_delivers_counts_catches_up_and_shows_typing_
     await frames_until(late, "hello group")
     for socket in (bobs, carols, alices, late):
         await socket.disconnect()
+
+
+@pytest.mark.asyncio
+@pytest.mark.redis
+async def test_a_group_conversation_is_moderated_like_a_direct_one_from_a_report(alice, bob):
+    from moderation import services as moderation
+
+    carol, mod = await db(make_user)("carol"), await db(make_moderator)()
+    room = await db(services.group_room)(alice, [bob.pk, carol.pk])
+    rude = (await post(carol, room.pk, "something rude", uuid.uuid4())).message
+    alices, _ = await open_socket(alice, f"/ws/rooms/{room.pk}/")
+    report = await db(moderation.report_message)(bob, rude.pk, "rude")
+    assert await db(moderation.mute_problem)(mod, room, bob, rude.created_at.replace(year=2100)) is not None
+    await db(moderation.act_on_reports)(mod, [report], "remove")
+    removed = "".join(await frames_until(alices, f'id="msg-{rude.pk}" class="message deleted"'))
+    assert "something rude" not in removed
+    await alices.disconnect()
+
+
+def test_members_find_their_private_rooms_in_the_room_list_and_the_switcher(alice, bob, hideout):
+    as_bob = client_of(bob)
+    assert "Hideout" in as_bob.get("/", {"q": "hide"}).content.decode()
+    assert "Hideout" in as_bob.get("/switch/", {"q": "hide"}, headers={"HX-Request": "true"}).content.decode()
+    services.remove_member(alice, hideout, bob.pk)
+    assert "Hideout" not in as_bob.get("/switch/", {"q": "hide"}, headers={"HX-Request": "true"}).content.decode()
+
+
+@pytest.mark.asyncio
+@pytest.mark.redis
+async def test_a_moderator_removing_a_member_in_admin_cuts_them_off_at_once(alice, bob, hideout):
+    mod = await db(make_moderator)()
+    socket, _ = await open_socket(bob, f"/ws/rooms/{hideout.pk}/")
+
+    def remove_bob_in_admin() -> int:
+        form = room_change_form(hideout, remove={bob.pk})
+        return client_of(mod).post(f"/admin/rooms/room/{hideout.pk}/change/", form).status_code
+
+    assert await db(remove_bob_in_admin)() == 302
+    await frames_until(socket, "You were removed from #Hideout.")
+    await post(alice, hideout.pk, "after admin removed him", uuid.uuid4())
+    assert await never_sees(socket, "after admin removed him")
+    assert not await db(Membership.objects.filter(room=hideout, user=bob).exists)()
+    await socket.disconnect()

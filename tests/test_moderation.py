@@ -42,7 +42,7 @@ from .helpers import (
     send_frame,
     stays_open,
 )
-from .support.moderation import PASSWORD, action, live, logged, make_moderator, post, signed_in
+from .support.moderation import PASSWORD, action, live, logged, make_moderator, post, room_change_form, signed_in
 
 Action = ModerationLog.Action
 
@@ -443,7 +443,8 @@ async def test_a_locked_room_is_read_only_for_members_live_while_moderators_stil
     assert 'data-locked="1"' in (await frames_until(bob_tab, f'id="room-state-{general.pk}"'))[-1]
 
     # Unticking "locked" on the room's admin page unlocks it, live.
-    response = await sync_to_async(mod_client.post)(f"/admin/rooms/room/{general.pk}/change/", {"_save": "Save"})
+    form = await database_sync_to_async(room_change_form)(general)
+    response = await sync_to_async(mod_client.post)(f"/admin/rooms/room/{general.pk}/change/", form)
     assert response.status_code == 302
     assert 'data-locked="0"' in (await frames_until(bob_tab, f'id="room-state-{general.pk}"'))[-1]
     await bob_tab.send_to(text_data=send_frame("free again"))

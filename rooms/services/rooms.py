@@ -14,18 +14,19 @@ from django.utils.translation import gettext
 
 import realtime
 
-from .. import frames
+from .. import access, frames
 from ..errors import ChatError
 from ..models import Membership, Room
 
 MEMBERS_SHOWN = 100  # a room page lists this many of its people; the count says how many more there are
 
 
-def room_list(search: str = "") -> QuerySet[Room]:
-    """Open rooms that are not archived, by name, each with its member count, optionally only those whose name
-    contains `search`. The count is a subquery, so a page of the list counts its own rooms' members only."""
+def room_list(user: AbstractBaseUser, search: str = "") -> QuerySet[Room]:
+    """The rooms a person can find: open ones, and the private ones they are in, not archived, by name, each
+    with its member count, optionally only those whose name contains `search`. The count is a subquery, so a
+    page of the list counts its own rooms' members only."""
     members = Membership.objects.filter(room=OuterRef("pk")).order_by().values("room").annotate(n=Count("pk"))
-    rooms = Room.objects.listed()
+    rooms = Room.objects.filter(access.readable(user), kind__in=Room.ROOMS, archived_at__isnull=True)
     if search := " ".join(search.split()):
         rooms = rooms.filter(name__icontains=search)
     return rooms.annotate(member_count=Coalesce(Subquery(members.values("n")), 0)).order_by("name", "pk")

@@ -11,7 +11,7 @@ from django.test import Client
 
 from moderation.models import ModerationLog
 from rooms import services
-from rooms.models import Message
+from rooms.models import Membership, Message, Room
 
 from ..helpers import make_user
 
@@ -53,3 +53,21 @@ def logged(action_name: str, **fields) -> bool:
 
 def post(user, room, body: str) -> Message:
     return services.post_message(user, room.pk, body, uuid.uuid4()).message
+
+
+def room_change_form(room: Room, remove: set[int] = frozenset(), **fields) -> dict:
+    """What admin's change page of a room posts: `fields`, and its members inline as they are, but for the
+    people whose ids are in `remove`, ticked for deletion."""
+    rows = list(Membership.objects.filter(room=room).order_by("pk"))
+    data = {
+        "_save": "Save", "memberships-TOTAL_FORMS": len(rows), "memberships-INITIAL_FORMS": len(rows),
+        "memberships-MIN_NUM_FORMS": 0, "memberships-MAX_NUM_FORMS": 1000, **fields,
+    }  # fmt: skip
+    for i, row in enumerate(rows):
+        data |= {
+            f"memberships-{i}-id": row.pk, f"memberships-{i}-room": room.pk, f"memberships-{i}-user": row.user_id,
+            f"memberships-{i}-involvement": row.involvement,
+        }  # fmt: skip
+        if row.user_id in remove:
+            data[f"memberships-{i}-DELETE"] = "on"
+    return data

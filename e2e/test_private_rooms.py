@@ -48,11 +48,15 @@ def test_a_private_room_invite_an_outsider_who_cannot_find_it_and_a_removal_that
     assert carol.goto(address).status == 404
 
     # alice removes bob: his open page says so, takes no more writing, and receives nothing more of the room.
+    asked = []
+    alice.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     alice.locator(".members li", has_text="bob").get_by_role("button", name="Remove bob from the room").click()
     expect(bob.locator(".room-state")).to_contain_text("You were removed from #Hideout.")
     expect(bob.locator("#composer textarea")).to_be_hidden()
     expect(bob.locator("#room-list")).not_to_contain_text("Hideout")
+    assert asked == ["Remove bob from #Hideout? They stop seeing it at once."]  # asked first
     expect(alice.locator(".members")).not_to_contain_text("bob")  # her panel, live
+    expect(alice.locator(".members-toggle")).to_have_text("1 member")
     wait_for_socket(alice)
     send(alice, "bob is gone now")
     expect(messages(alice).filter(has_text="bob is gone now")).to_have_count(1)
@@ -96,9 +100,16 @@ def test_a_muted_room_shows_no_badge_and_is_greyed(new_context, make_user):
         in_thread(services.join, bob, room)
     page = person(new_context, "bob", viewport=DESKTOP)
     page.goto(f"/rooms/{quiet.slug}/")
-    page.get_by_text("Room options").click()
+    options = page.get_by_text("Room options")
+    options.click()
+    expect(page.get_by_label("Nothing (muted)")).to_be_visible()
+    page.keyboard.press("Escape")  # closes like a menu, back on its button
+    expect(page.get_by_label("Nothing (muted)")).to_be_hidden()
+    expect(options).to_be_focused()
+    options.click()
     page.get_by_label("Nothing (muted)").check()
     page.get_by_role("button", name="Save").click()
+    expect(page.locator(".flash")).to_contain_text("Saved")
     page.goto(f"/rooms/{general.slug}/")
     wait_for_socket(page)
     in_thread(services.post_message, alice, quiet.pk, "noise", uuid.uuid4())
@@ -107,3 +118,4 @@ def test_a_muted_room_shows_no_badge_and_is_greyed(new_context, make_user):
     entry = page.locator(f"#room-{quiet.pk}")
     expect(entry.locator(".count")).to_be_hidden()  # counted, but not shown
     expect(entry.get_by_role("link")).to_have_css("font-style", "italic")
+    assert not page.title().startswith("(")  # nor in the tab's title

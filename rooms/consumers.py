@@ -463,7 +463,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         return ""
 
     async def on_typing(self, data: dict) -> str:
-        room_id = self._room()
+        if (room_id := self.room_id) is None:  # quiet: a page out of its room (removed) has nothing to say
+            return ""
         self.last_typing = time.monotonic()
         # Someone who may not write here (muted, or the room is locked) is not shown typing either.
         if await db(access.send_refusal)(self.user, room_id) is not None:
@@ -477,9 +478,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def on_read(self, data: dict) -> str:
         seq = data["seq"]
-        if seq > self.read_upto:  # a mark this socket already moved past changes nothing: no query
+        if (
+            seq > self.read_upto and self.room_id is not None
+        ):  # a mark this socket already moved past changes nothing: no query
             self.read_upto = seq
-            await db(services.mark_read)(self.user, self._room(), seq)
+            await db(services.mark_read)(self.user, self.room_id, seq)
         return ""
 
     async def on_catch_up(self, data: dict) -> str:

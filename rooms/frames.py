@@ -114,7 +114,7 @@ def show_room_head(room: Room) -> None:
     """A room's name, topic and description, or whether it is private, changed: its pages' heading and its
     members' sidebars show it."""
     head = localized(lambda: render_partial("room_head", {"room": room, "oob": True}))
-    link = localized(lambda: render_partial("room_link", {"room": room, "oob": True, "sidebar": True}))
+    link = localized(lambda: render_partial("room_link", {"room": room, "oob": True, "in_sidebar": True}))
     realtime.send_frames({realtime.viewers_group(room.pk): head})
     realtime.send_frames({realtime.room_group(room.pk): link})
 

@@ -32,8 +32,7 @@ def index(request: HttpRequest) -> HttpResponse:
     form = RoomForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            if not form.cleaned_data["private"]:  # a name that is taken costs no turn
-                services.clean_room_name(form.cleaned_data["name"])
+            services.clean_room_name(form.cleaned_data["name"], private=form.cleaned_data["private"])  # no turn spent
             async_to_sync(limits.check)(request.user.pk, "room")  # every room is a row in everyone's list
             data = form.cleaned_data
             room = services.create_room(request.user, data["name"], data["description"], private=data["private"])
@@ -102,6 +101,7 @@ def leave(request: HttpRequest, room_id: int) -> HttpResponse:
     except services.ChatError as error:
         messages.error(request, str(error))
         return _back_to(room)
+    messages.success(request, gettext("You left #%(room)s.") % {"room": room.name})
     return redirect("rooms:index")
 
 
@@ -126,6 +126,9 @@ def remove_member(request: HttpRequest, room_id: int, user_id: int) -> HttpRespo
         services.remove_member(request.user, room, user_id)
     except services.ChatError as error:
         messages.error(request, str(error))
+    else:
+        removed = User.objects.get(pk=user_id)
+        messages.success(request, gettext("%(name)s is no longer in #%(room)s.") % {"name": removed, "room": room.name})
     return _back_to(room)
 
 
@@ -137,6 +140,8 @@ def involvement(request: HttpRequest, room_id: int) -> HttpResponse:
         services.set_involvement(request.user, room.pk, request.POST.get("level", ""))
     except services.ChatError as error:
         messages.error(request, str(error))
+    else:
+        messages.success(request, gettext("Saved: this is how much of it reaches you now."))
     return redirect(_address(request, room))
 
 

@@ -184,7 +184,9 @@ def test_settings_rename_and_archive_by_the_creator_private_by_moderators_only(a
     form = {"name": "Town square", "topic": "Anything  goes", "description": "Say hi"}
     assert as_alice.post(f"/rooms/{general.pk}/settings/", form).status_code == 302
     general.refresh_from_db()
-    assert (general.name, general.slug, general.topic) == ("Town square", "town-square", "Anything goes")
+    # A new name, the same address: links and bookmarks keep working.
+    assert (general.name, general.slug, general.topic) == ("Town square", "general", "Anything goes")
+    assert client_of(bob).get("/rooms/general/").status_code == 200
     assert as_alice.post(f"/rooms/{general.pk}/settings/", form | {"private": "on"}).status_code == 302
     assert Room.objects.get(pk=general.pk).kind == Room.Kind.OPEN  # not hers to make private: ignored
     assert client_of(bob).get(f"/rooms/{general.pk}/settings/").status_code == 404
@@ -195,7 +197,7 @@ def test_settings_rename_and_archive_by_the_creator_private_by_moderators_only(a
     client_of(mod).post(f"/rooms/{general.pk}/settings/", form | {"private": "on"})
     assert Room.objects.get(pk=general.pk).kind == Room.Kind.PRIVATE
     as_alice.post(f"/rooms/{general.pk}/settings/", {"archive": "1"})
-    page = client_of(bob).get(f"/rooms/{general.slug}/").content.decode()
+    page = client_of(bob).get("/rooms/general/").content.decode()
     assert "This room is archived" in page  # still readable by its members
     assert f'id="room-{general.pk}"' not in client_of(bob).get("/").content.decode()  # out of the sidebar
     assert ModerationLog.objects.filter(action="archive", actor=alice).exists()
@@ -316,3 +318,27 @@ async def test_a_moderator_removing_a_member_in_admin_cuts_them_off_at_once(alic
     assert await never_sees(socket, "after admin removed him")
     assert not await db(Membership.objects.filter(room=hideout, user=bob).exists)()
     await socket.disconnect()
+
+
+def test_a_room_made_private_or_renamed_blocks_no_name_and_keeps_its_address(alice, bob):
+    mod = make_moderator()
+    general = services.create_room(alice, "General")
+    services.set_private(mod, general, True)
+    # Someone outside it names a room "General": it is made (with an address of its own), telling nothing.
+    other = services.create_room(bob, "General")
+    assert other.slug != "general" and Room.objects.get(pk=general.pk).slug == "general"
+    with pytest.raises(services.ChatError, match="already exists"):
+        services.set_private(mod, general, False)  # two open rooms of one name: refused, and said
+    services.update_settings(alice, general, "Old general", "", "")
+    services.set_private(mod, general, False)
+    assert client_of(alice).get("/rooms/general/").status_code == 200  # renamed and opened: same address
+    with pytest.raises(services.ChatError, match="already exists"):
+        services.create_room(bob, "OLD GENERAL")
+
+
+def test_the_last_member_cannot_leave_a_private_room_unreachable(alice, bob, hideout):
+    services.leave(bob, hideout)
+    with pytest.raises(services.ChatError, match="You are the last one in this private room"):
+        services.leave(alice, hideout)
+    page = client_of(alice).post(f"/rooms/{hideout.pk}/leave/", follow=True).content.decode()
+    assert "You are the last one in this private room" in page and Membership.objects.filter(user=alice).exists()

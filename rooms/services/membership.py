@@ -20,7 +20,7 @@ import realtime
 from .. import access, frames, signals
 from ..errors import ChatError
 from ..models import Membership, Room
-from .rooms import clean_room_name, join, members_changed, private_slug
+from .rooms import clean_room_name, join, members_changed
 
 
 def may_manage(user: AbstractBaseUser, room: Room) -> bool:
@@ -43,13 +43,20 @@ def leave(user: AbstractBaseUser, room: Room) -> None:
     stops receiving it). A conversation cannot be left: it is muted instead (involvement "nothing")."""
     _rooms_only(room)
     with transaction.atomic():
-        deleted, _ = Membership.objects.filter(room=room, user=user).delete()
+        mine = Membership.objects.filter(room=room, user=user)
+        if room.is_private and mine.exists() and not Membership.objects.filter(room=room).exclude(user=user).exists():
+            raise ChatError(
+                gettext("You are the last one in this private room: invite someone first, or archive it instead.")
+            )
+        deleted, _ = mine.delete()
         if deleted:
             _gone(room, user.pk, frames.left_frame(room))
 
 
 def invite(actor: AbstractBaseUser, room: Room, username: str) -> AbstractBaseUser:
     """Add someone to a room; they hear of it at once, on every open page (the room joins their sidebar)."""
+    if room.is_archived:
+        raise ChatError(str(access.ARCHIVED))
     if not may_invite(actor, room, member=Membership.objects.filter(room=room, user=actor).exists()):
         raise ChatError(gettext("Only the room's members can invite people to it."))
     username = username.strip().removeprefix("@")
@@ -105,24 +112,12 @@ def set_involvement(user: AbstractBaseUser, room_id: int, level: str) -> None:
 
 
 def update_settings(actor: AbstractBaseUser, room: Room, name: str, topic: str, description: str) -> Room:
-    """Name, topic and description, by the creator or a moderator. A new name is a new address (an open room's
-    name is unique, and its address is its name); messages' permalinks stay the same."""
+    """Name, topic and description, by the creator or a moderator. The address stays (links keep working)."""
     if not may_manage(actor, room):
         raise ChatError(gettext("Only the room's creator or a moderator can change its settings."))
-    name = " ".join(name.split())
-    if name != room.name:
-        if room.is_private:
-            if not name:
-                raise ChatError(gettext("A room needs a name."))
-            room.slug = private_slug(name)
-        else:
-            name, room.slug = clean_room_name(name)
-    room.name, room.topic, room.description = name, " ".join(topic.split()), description.strip()
-    try:
-        with transaction.atomic():
-            room.save(update_fields=["name", "slug", "topic", "description"])
-    except IntegrityError:
-        raise ChatError(gettext("A room called “%(name)s” already exists.") % {"name": name}) from None
+    room.name = clean_room_name(name, private=room.is_private, renaming=room)
+    room.topic, room.description = " ".join(topic.split()), description.strip()
+    room.save(update_fields=["name", "topic", "description"])
     transaction.on_commit(lambda: frames.show_room_head(room), robust=True)
     return room
 
@@ -134,6 +129,8 @@ def set_private(actor: AbstractBaseUser, room: Room, private: bool) -> bool:
     if not access.is_moderator(actor):
         raise ChatError(gettext("Only moderators can make a room private or open."))
     kind = Room.Kind.PRIVATE if private else Room.Kind.OPEN
+    if not private and room.is_private:
+        clean_room_name(room.name, renaming=room)  # an open room of that name already exists
     with transaction.atomic():
         if not Room.objects.filter(pk=room.pk).exclude(kind=kind).update(kind=kind):
             return False

@@ -7,7 +7,7 @@ import secrets
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.text import slugify
 from django.utils.translation import gettext
@@ -32,37 +32,39 @@ def room_list(user: AbstractBaseUser, search: str = "") -> QuerySet[Room]:
     return rooms.annotate(member_count=Coalesce(Subquery(members.values("n")), 0)).order_by("name", "pk")
 
 
-def clean_room_name(name: str) -> tuple[str, str]:
-    """A new room's name, tidied, and its address (slug); or why it cannot be."""
+def clean_room_name(name: str, *, private: bool = False, renaming: Room | None = None) -> str:
+    """A room's name, tidied; or why it cannot be. Open rooms' names are unique (people find them by name);
+    a private room's is never checked against any other room, so that naming a room cannot reveal that a
+    private one of that name exists."""
     name = " ".join(name.split())
     if not name:
         raise ChatError(gettext("A room needs a name."))
-    slug = slugify(name, allow_unicode=True)
-    if not slug:
+    if not (slug := slugify(name, allow_unicode=True)):
         raise ChatError(gettext("A room name needs at least one letter or digit."))
-    if Room.objects.filter(slug=slug).exists():
+    # The same name, or one that reads the same as an address ("General" and "GENERAL!").
+    same = Room.objects.filter(Q(name__iexact=name) | Q(slug=slug), kind=Room.Kind.OPEN)
+    if not private and same.exclude(pk=renaming.pk if renaming else None).exists():
         raise ChatError(_taken(name))
-    return name, slug
+    return name
 
 
 def _taken(name: str) -> str:
     return gettext("A room called “%(name)s” already exists.") % {"name": name}
 
 
-def private_slug(name: str) -> str:
-    """A private room's address: its name and a random tail. Never checked against other rooms' names, so that
-    creating a room cannot reveal that a private one of that name exists."""
-    return f"{slugify(name, allow_unicode=True)[:70] or 'room'}-{secrets.token_hex(4)}"
+def new_address(name: str, *, private: bool) -> str:
+    """A new room's address (slug), kept for good: renaming the room or making it private or open keeps it, so
+    links and bookmarks keep working. Its name, with a random tail for a private room (its address tells
+    nothing) or where another room, renamed or private, holds the plain one."""
+    base = slugify(name, allow_unicode=True)[:70]
+    if private or Room.objects.filter(slug=base).exists():
+        return f"{base}-{secrets.token_hex(4)}"
+    return base
 
 
 def create_room(user: AbstractBaseUser, name: str, description: str = "", *, private: bool = False) -> Room:
-    if private:
-        name = " ".join(name.split())
-        if not name:
-            raise ChatError(gettext("A room needs a name."))
-        kind, slug = Room.Kind.PRIVATE, private_slug(name)
-    else:
-        kind, (name, slug) = Room.Kind.OPEN, clean_room_name(name)
+    name = clean_room_name(name, private=private)
+    kind, slug = (Room.Kind.PRIVATE if private else Room.Kind.OPEN), new_address(name, private=private)
     try:
         with transaction.atomic():
             room = Room.objects.create(

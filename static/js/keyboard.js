@@ -49,8 +49,23 @@ function switcherKeys(evt) {
   return false;
 }
 
+// A drop-down (<details class="room-menu">) closes with Escape, focus back on its button, and with a click
+// outside it, as a menu does.
+function closeMenus(evt) {
+  for (const menu of document.querySelectorAll("details.room-menu[open]")) {
+    if (evt.type === "keydown" || !menu.contains(evt.target)) {
+      menu.open = false;
+      if (evt.type === "keydown") menu.querySelector("summary").focus();
+    }
+  }
+}
+
 function keyDown(evt) {
   if (evt.defaultPrevented || evt.isComposing) return;
+  if (evt.key === "Escape" && document.querySelector("details.room-menu[open]")) {
+    closeMenus(evt);
+    return;
+  }
   if (switcherKeys(evt)) return;
   if ((evt.ctrlKey || evt.metaKey) && evt.key.toLowerCase() === "k") {
     evt.preventDefault();
@@ -77,4 +92,5 @@ function keyDown(evt) {
 
 export function start() {
   document.addEventListener("keydown", keyDown);
+  document.addEventListener("click", closeMenus);
 }

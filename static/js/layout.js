@@ -83,11 +83,16 @@ function jumpDown(evt) {
 const title = document.title;
 let shown = -1;
 
+// What the sidebar shows, by each room's involvement: every unread message, mentions only, or nothing (muted).
+function shownCount(entry) {
+  const level = entry.querySelector(".involvement")?.dataset.level || "everything";
+  if (level === "nothing") return 0;
+  if (level === "mentions") return parseInt(entry.querySelector(".mention-count")?.textContent.slice(1), 10) || 0;
+  return parseInt(entry.querySelector(".count")?.textContent, 10) || 0;
+}
+
 export function showUnread() {
-  const total = [...document.querySelectorAll("#sidebar .count")].reduce(
-    (sum, c) => sum + (parseInt(c.textContent, 10) || 0),
-    0,
-  );
+  const total = [...document.querySelectorAll("#sidebar li[data-room]")].reduce((sum, li) => sum + shownCount(li), 0);
   if (total === shown) return;
   shown = total;
   document.title = total ? `(${total}) ${title}` : title;

@@ -28,14 +28,25 @@ function countUnplaced(evt) {
   }
 }
 
-// A group conversation's entry names all its people, the same for each of them: leave out the reader.
-function nameGroups(root) {
+// What the server renders the same for everyone, made this reader's: a group conversation's entry names all
+// its people (leave out the reader), a members panel offers to remove everyone (not oneself), and a notice
+// that this page's room was lost is already said by the room's own page (not twice).
+function personalize(root) {
   within(root, `.people-names .person[data-user="${me()}"]`).forEach((p) => p.remove());
+  within(root, `.members-panel li[data-user="${me()}"] .remove-member`).forEach((f) => f.remove());
+  within(root, `#notices .notice[data-room="${currentRoom()}"]`).forEach((n) => n.remove());
+}
+
+// Leaving, removing someone, archiving: asked once more (the form's data-confirm), since none is undone by a click.
+function confirmFirst(evt) {
+  const question = evt.target.dataset?.confirm;
+  if (question && !window.confirm(question)) evt.preventDefault();
 }
 
 export function start() {
   document.addEventListener("htmx:oobErrorNoTarget", countUnplaced);
-  document.addEventListener("htmx:wsAfterMessage", () => nameGroups(document)); // a new group pushed in
-  document.addEventListener("DOMContentLoaded", () => nameGroups(document));
+  document.addEventListener("htmx:wsAfterMessage", () => personalize(document)); // pushed in
+  document.addEventListener("DOMContentLoaded", () => personalize(document));
   document.addEventListener("click", (evt) => evt.target.closest(".notice-close")?.closest(".notice")?.remove());
+  document.addEventListener("submit", confirmFirst, true);
 }

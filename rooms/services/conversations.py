@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext
 
 import realtime
 
@@ -109,7 +109,7 @@ def people_of(room: Room) -> QuerySet:
 
 def group_name(people: Iterable[AbstractBaseUser], viewer_id: int) -> str:
     """A group conversation is called by its other people's names, as the viewer's sidebar lists it."""
-    return ", ".join(naming.shown_name(p) for p in people if p.pk != viewer_id)
+    return pgettext("between names in a list", ", ").join(naming.shown_name(p) for p in people if p.pk != viewer_id)
 
 
 def other_member(memberships: Iterable[Membership], user_id: int):

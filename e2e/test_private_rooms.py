@@ -15,7 +15,10 @@ from .test_design import DESKTOP, person
 
 
 def test_a_private_room_invite_an_outsider_who_cannot_find_it_and_a_removal_that_cuts_off(new_context, make_user):
-    for name in ("alice", "bob", "carol"):
+    from rooms import services
+    from rooms.models import Room
+
+    for name in ("alice", "bob", "carol", "dave"):
         make_user(name)
     alice, bob, carol = (person(new_context, name, viewport=DESKTOP) for name in ("alice", "bob", "carol"))
     wait_for_socket(bob)  # bob is on the room list, not knowing of the room yet
@@ -47,7 +50,12 @@ def test_a_private_room_invite_an_outsider_who_cannot_find_it_and_a_removal_that
     expect(carol.locator("#sidebar")).not_to_contain_text("Hideout")
     assert carol.goto(address).status == 404
 
-    # alice removes bob: his open page says so, takes no more writing, and receives nothing more of the room.
+    # dave is invited from elsewhere: alice's members panel shows him live (pushed, rendered without a request).
+    room = in_thread(Room.objects.get, name="Hideout")
+    in_thread(lambda: services.invite(room.created_by, room, "dave"))
+    expect(alice.locator(".members")).to_contain_text("dave")
+
+    # alice removes bob from that panel: his open page says so, takes no more writing, and receives nothing more.
     asked = []
     alice.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     alice.locator(".members li", has_text="bob").get_by_role("button", name="Remove bob from the room").click()
@@ -56,7 +64,7 @@ def test_a_private_room_invite_an_outsider_who_cannot_find_it_and_a_removal_that
     expect(bob.locator("#room-list")).not_to_contain_text("Hideout")
     assert asked == ["Remove bob from #Hideout? They stop seeing it at once."]  # asked first
     expect(alice.locator(".members")).not_to_contain_text("bob")  # her panel, live
-    expect(alice.locator(".members-toggle")).to_have_text("1 member")
+    expect(alice.locator(".members-toggle")).to_have_text("2 members")
     wait_for_socket(alice)
     send(alice, "bob is gone now")
     expect(messages(alice).filter(has_text="bob is gone now")).to_have_count(1)

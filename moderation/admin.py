@@ -29,8 +29,24 @@ def excerpt(text: str, length: int = 80) -> str:
     return text if len(text) <= length else text[: length - 1] + "…"
 
 
+class MembershipForm(forms.ModelForm):
+    """A member is added or removed, never changed into someone else (that would hand one person's place, and
+    live delivery, to another without either hearing of it); how much reaches them is theirs to choose."""
+
+    class Meta:
+        model = Membership
+        fields = ["user"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["user"].disabled = True
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
+    form = MembershipForm
+    fields = ["user", "joined_at", "last_read_seq"]
     extra = 0
     autocomplete_fields = ["user"]
     readonly_fields = ["joined_at", "last_read_seq"]
@@ -114,9 +130,8 @@ class RoomAdmin(admin.ModelAdmin):
         rooms = super().get_queryset(request).select_related("created_by").annotate(member_count=Count("memberships"))
         rooms = rooms.order_by(*Room._meta.ordering)  # a GROUP BY drops the model's default order (autocomplete)
         # Who talks privately with whom, when and how much is not a moderator's to browse (nor, through this
-        # queryset, the room autocomplete's): conversations reach them only through a report. Private rooms are
-        # the team's rooms, moderated like open ones.
-        return rooms if request.user.is_superuser else rooms.filter(kind__in=Room.ROOMS)
+        # queryset, the room autocomplete's): private rooms and conversations reach them only through a report.
+        return rooms if request.user.is_superuser else rooms.filter(kind=Room.Kind.OPEN)
 
     @admin.display(description=_("members"), ordering="member_count")
     def members(self, room: Room) -> int:
@@ -156,8 +171,6 @@ class RoomAdmin(admin.ModelAdmin):
                 self.message_user(request, str(error), messages.ERROR)
         for membership in formset.new_objects:
             services.join(membership.user, room)
-        for membership, _fields in formset.changed_objects:
-            membership.save()
 
     def save_model(self, request: HttpRequest, obj: Room, form: forms.ModelForm, change: bool) -> None:
         # Ticking "locked" is a moderation action like the list's: logged, and live on the room's pages.
@@ -244,7 +257,7 @@ class MessageAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Message]:
         # Privacy: direct messages are between their two people. Moderators read one only when one of them
         # reports it (the report queue shows it, in context).
-        return super().get_queryset(request).filter(room__kind__in=Room.ROOMS)
+        return super().get_queryset(request).filter(room__kind=Room.Kind.OPEN)
 
     @admin.display(description=_("message"))
     def excerpt(self, message: Message) -> str:
@@ -290,7 +303,7 @@ class ReactionAdmin(admin.ModelAdmin):
     readonly_fields = ["message", "user", "emoji", "created_at"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Reaction]:
-        return super().get_queryset(request).filter(message__room__kind__in=Room.ROOMS)
+        return super().get_queryset(request).filter(message__room__kind=Room.Kind.OPEN)
 
     @admin.display(description=_("message"))
     def message_excerpt(self, reaction: Reaction) -> str:
@@ -578,7 +591,7 @@ class MuteForm(forms.ModelForm):
         if "room" in self.fields:
             # Open rooms only: a mute in a direct conversation comes from a report about it. This queryset also
             # decides what the form can show back for a submitted id, so it never names a direct conversation.
-            self.fields["room"].queryset = Room.objects.filter(kind__in=Room.ROOMS)
+            self.fields["room"].queryset = Room.objects.filter(kind=Room.Kind.OPEN)
 
     def clean(self) -> dict:
         data = super().clean()

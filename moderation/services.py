@@ -212,7 +212,7 @@ def mute_problem(actor: AbstractBaseUser, room: Room, user: AbstractBaseUser, un
         return gettext("A mute must end in the future.")
     # What happens in a conversation reaches moderators only when one of its people reports it.
     if room.is_conversation and not Report.objects.filter(message__room=room, message__author=user).exists():
-        return gettext("Someone can be muted in a direct conversation only from a report about their message there.")
+        return gettext("Someone can be muted in a conversation only from a report about their message there.")
     return None
 
 

@@ -55,7 +55,7 @@ class Socket(Protocol):
     outbox: Outbox
     authorized_at: float
 
-    async def follow(self, room_id: int, html: groups.Html) -> None: ...
+    def subscribed(self, room_id: int, html: groups.Html) -> None: ...
 
     def unfollow(self, room_id: int, html: groups.Html) -> None: ...
 
@@ -101,18 +101,27 @@ class Hub:
         self.relaying = loop.create_task(self._relay(self.relay))
         self.tasks = [loop.create_task(t) for t in (self._listen(), self._housekeep(), self._watch())]
 
-    async def follow(self, socket: Socket, group: str) -> None:
+    def enlist(self, socket: Socket, group: str) -> bool:
+        """Hand the socket the group's frames from now on, at once (no await: an `unfollow` dispatched later is
+        never undone by this); True if the hub must still join the group on the layer (`follow`)."""
         if socket not in self.sockets:
-            return  # it closed meanwhile
+            return False  # it closed meanwhile
         self.followers.setdefault(group, set()).add(socket)
-        if group not in self.joined:
-            async with self.membership:
-                if group not in self.joined and self.followers.get(group) and (channel := self.channel):
-                    await timed(self.layer.group_add(group, channel))
-                    if self.channel == channel:
-                        self.joined[group] = time.monotonic()
-                    else:  # the hub stopped meanwhile: a new one joins for itself
-                        await timed(self.layer.group_discard(group, channel))
+        return group not in self.joined
+
+    async def follow(self, socket: Socket, group: str) -> None:
+        if self.enlist(socket, group):
+            await self.join(group)
+
+    async def join(self, group: str) -> None:
+        """Join a group on the layer for the local sockets that follow it (if any still do)."""
+        async with self.membership:
+            if group not in self.joined and self.followers.get(group) and (channel := self.channel):
+                await timed(self.layer.group_add(group, channel))
+                if self.channel == channel:
+                    self.joined[group] = time.monotonic()
+                else:  # the hub stopped meanwhile: a new one joins for itself
+                    await timed(self.layer.group_discard(group, channel))
 
     def unfollow(self, socket: Socket, group: str) -> None:
         """Stop handing a socket the group's frames, at once (no await: the next event dispatched already
@@ -218,7 +227,7 @@ class Hub:
                         socket.outbox.put(groups.in_language(html, socket.language))
         elif kind == groups.SUBSCRIBE:
             for socket in list(members):
-                asyncio.get_running_loop().create_task(socket.follow(event["room_id"], event["html"]))
+                socket.subscribed(event["room_id"], event["html"])
         elif kind == groups.UNSUBSCRIBE:
             keep = set(event["keep"])
             for socket in [s for s in members if s.user_id not in keep]:

@@ -186,23 +186,25 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.presence_member = presence.Entry(uuid.uuid4().hex, self.user.pk, naming.shown_name(self.user)).encode()
         self.presence_keys = [presence.user_key(self.user.pk), presence.language_key(self.language)]
         # Follow everything before accepting, so nothing sent once the page sees the socket open is missed;
-        # frames arriving meanwhile wait in the outbox until it opens. The person's own group first, then their
-        # rooms as the database has them: a removal committed after that read reaches the socket through the
-        # person's group (and `revoked`), so no room is followed on stale rights.
+        # frames arriving meanwhile wait in the outbox until it opens (a refused socket's are never sent). The
+        # person's own group and the page's room first, then the rooms the database has for them: a removal
+        # (to the person's group) or the room becoming private (to the room's) committed after that read
+        # reaches the socket, and `revoked` is checked before each follow, so no room is followed on stale rights.
         self.hub = hub.hub()
         try:
             own = [realtime.user_group(self.user.pk), realtime.session_group(self.scope["session"].session_key)]
+            if page is not None:
+                own += [realtime.room_group(page), realtime.viewers_group(page)]
             await self.hub.attach(self, own)
             if (room_ids := await self._followed_rooms()) is None or (self.room_id is None and page is not None):
                 await self._leave()
                 await self._refuse(CLOSE_NOT_FOUND)
                 return
-            groups = [realtime.room_group(r) for r in room_ids if r not in self.revoked]
+            for room_id in room_ids:
+                if room_id != page and room_id not in self.revoked:
+                    await self.hub.follow(self, realtime.room_group(room_id))
             if self.room_id is not None:
                 self.presence_keys.append(presence.room_key(self.room_id))
-                groups.append(realtime.viewers_group(self.room_id))
-            for group in groups:
-                await self.hub.follow(self, group)
         except Exception:  # the channel layer (Redis) is down: "try again later", the page retries
             log.warning("refusing a socket of user %s for now: the channel layer is unavailable", self.user_id)
             await self._leave()
@@ -273,11 +275,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     # ---- what the hub asks of a socket -------------------------------------------------------------------
 
-    async def follow(self, room_id: int, html: realtime.Html) -> None:
-        """The person joined a room: follow it here too, and add it to this page's sidebar."""
+    def subscribed(self, room_id: int, html: realtime.Html) -> None:
+        """The person joined a room: follow it here too, at once (an `unfollow` handled after this is never
+        undone by it), and add it to this page's sidebar."""
         self.revoked.discard(room_id)
-        if self.hub is not None:
-            await self.hub.follow(self, realtime.room_group(room_id))
+        if self.hub is not None and self.hub.enlist(self, group := realtime.room_group(room_id)):
+            asyncio.get_running_loop().create_task(self.hub.join(group))
         if html := realtime.in_language(html, self.language):
             self.outbox.put(html)
 

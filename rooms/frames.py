@@ -98,8 +98,8 @@ def invited_frame(room: Room, by: AbstractBaseUser) -> realtime.Html:
     return localized(lambda: render_partial("invited_frame", context))
 
 
-def involvement_frame(room_id: int, level: str) -> str:
-    return render_partial("involvement", {"room_id": room_id, "level": level, "oob": True})
+def involvement_frame(room_id: int, level: str) -> realtime.Html:
+    return localized(lambda: render_partial("involvement", {"room_id": room_id, "level": level, "oob": True}))
 
 
 def show_members(room: Room, people: list[AbstractBaseUser], count: int) -> None:
@@ -119,14 +119,13 @@ def show_room_head(room: Room) -> None:
     realtime.send_frames({realtime.room_group(room.pk): link})
 
 
-def show_room_state(room: Room, *, sidebar: bool = False) -> None:
-    """The room's open pages show its state as it is now (locked, archived); `sidebar`: archiving takes it out
-    of its members' sidebars, bringing it back puts it back in."""
+def show_room_state(room: Room, *, archived: bool | None = None) -> None:
+    """The room's open pages show its state as it is now (locked, archived); archiving (`archived`) also takes
+    it out of its members' sidebars (bringing it back lists it again on their next page)."""
     state = localized(lambda: room_state_frame(room))
     realtime.send_frames({realtime.viewers_group(room.pk): state})
-    if sidebar:
-        entry = localized(lambda: render_partial("archived_entry_frame", {"room": room, "unread": 0}))
-        realtime.send_frames({realtime.room_group(room.pk): entry})
+    if archived:
+        realtime.send_frames({realtime.room_group(room.pk): render_partial("archived_entry_frame", {"room": room})})
 
 
 def unread_frame(counts: Iterable[tuple[int, int, int]]) -> str:

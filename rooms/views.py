@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from realtime import limits, presence
 
-from . import access, services, shortcodes
+from . import access, naming, services, shortcodes
 from .errors import slow_down
 from .forms import RoomForm, RoomSettingsForm
 from .models import Membership, Message, Room
@@ -114,7 +114,8 @@ def invite(request: HttpRequest, room_id: int) -> HttpResponse:
     except services.ChatError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, gettext("%(name)s is now in #%(room)s.") % {"name": invitee, "room": room.name})
+        name = naming.shown_name(invitee)
+        messages.success(request, gettext("%(name)s is now in #%(room)s.") % {"name": name, "room": room.name})
     return _back_to(room)
 
 
@@ -127,8 +128,8 @@ def remove_member(request: HttpRequest, room_id: int, user_id: int) -> HttpRespo
     except services.ChatError as error:
         messages.error(request, str(error))
     else:
-        removed = User.objects.get(pk=user_id)
-        messages.success(request, gettext("%(name)s is no longer in #%(room)s.") % {"name": removed, "room": room.name})
+        name = naming.shown_name(User.objects.get(pk=user_id))
+        messages.success(request, gettext("%(name)s is no longer in #%(room)s.") % {"name": name, "room": room.name})
     return _back_to(room)
 
 
@@ -163,9 +164,10 @@ def room_settings(request: HttpRequest, room_id: int) -> HttpResponse:
                 return redirect(room)
             if form.is_valid():
                 data = form.cleaned_data
-                room = services.update_settings(request.user, room, data["name"], data["topic"], data["description"])
-                if moderator:
-                    services.set_private(request.user, room, data["private"])
+                private = data["private"] if moderator else None
+                room = services.update_settings(
+                    request.user, room, data["name"], data["topic"], data["description"], private
+                )
                 messages.success(request, gettext("Room settings saved."))
                 return redirect(room)
         except services.ChatError as error:
@@ -319,7 +321,8 @@ def people(request: HttpRequest, error: str = "", chosen: list[int] | None = Non
     online = async_to_sync(presence.online_users)([u.pk for u in users])
     if chosen is None and (group_id := services.parse_number(request.GET.get("with", ""))) is not None:
         group = access.readable_room(request.user, group_id)  # only a conversation of one's own
-        chosen = list(services.people_of(group).values_list("pk", flat=True)) if group else []
+        is_group = group is not None and group.kind == Room.Kind.GROUP
+        chosen = list(services.people_of(group).values_list("pk", flat=True)) if is_group else []
     low, high = Room.GROUP_SIZE
     context = {
         "people": users, "online_ids": online, "chosen": set(chosen or []), "error": error,

@@ -26,7 +26,8 @@ class Room(models.Model):
         DIRECT = "direct", pgettext_lazy("a kind of room", "Direct message")
         GROUP = "group", _("Group conversation")  # 3 to 16 people, fixed when it is started
 
-    ROOMS = (Kind.OPEN, Kind.PRIVATE)  # named, with an address (slug); conversations are their people
+    ROOMS = (Kind.OPEN, Kind.PRIVATE)  # named, with an address (slug)
+    CONVERSATIONS = (Kind.DIRECT, Kind.GROUP)  # their people are what they are
     GROUP_SIZE = (3, 16)  # people in a group conversation, its starter included
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.OPEN)

@@ -20,7 +20,7 @@ import realtime
 from .. import access, frames, signals
 from ..errors import ChatError
 from ..models import Membership, Room
-from .rooms import clean_room_name, join, members_changed
+from .rooms import clean_room_name, join, members_changed, new_address
 
 
 def may_manage(user: AbstractBaseUser, room: Room) -> bool:
@@ -43,6 +43,7 @@ def leave(user: AbstractBaseUser, room: Room) -> None:
     stops receiving it). A conversation cannot be left: it is muted instead (involvement "nothing")."""
     _rooms_only(room)
     with transaction.atomic():
+        _hold(room)
         mine = Membership.objects.filter(room=room, user=user)
         if room.is_private and mine.exists() and not Membership.objects.filter(room=room).exclude(user=user).exists():
             raise ChatError(
@@ -78,18 +79,27 @@ def invite(actor: AbstractBaseUser, room: Room, username: str) -> AbstractBaseUs
 
 
 def remove_member(actor: AbstractBaseUser, room: Room, user_id: int) -> None:
-    """The room's creator or a moderator takes someone out of it: their pages stop receiving it at once, and a
-    page of theirs showing it says so."""
-    _rooms_only(room)
+    """The creator of a private room or a moderator takes someone out of it: their pages stop receiving it at
+    once, and a page of theirs showing it says so. (Anyone may join an open room again at once: there, a
+    moderator mutes or bans instead.)"""
+    if not room.is_private:
+        raise ChatError(gettext("Anyone may join an open room: make it private first, or ask a moderator to mute."))
     if not may_manage(actor, room):
         raise ChatError(gettext("Only the room's creator or a moderator can remove people from it."))
     if user_id == actor.pk:
         raise ChatError(gettext("To leave the room yourself, use Leave."))
     with transaction.atomic():
+        _hold(room)
         deleted, _ = Membership.objects.filter(room=room, user_id=user_id).delete()
         if not deleted:
             raise ChatError(gettext("That person is not in this room."))
         _gone(room, user_id, frames.removed_frame(room))
+
+
+def _hold(room: Room) -> None:
+    """The room's row, held until commit: who leaves or is removed is decided one at a time (so a private room
+    cannot be left empty by two leaving at once), and after the sends already under way (each takes the row)."""
+    Room.objects.select_for_update().filter(pk=room.pk).first()
 
 
 def _gone(room: Room, user_id: int, frame: realtime.Html) -> None:
@@ -111,20 +121,27 @@ def set_involvement(user: AbstractBaseUser, room_id: int, level: str) -> None:
         transaction.on_commit(lambda: realtime.send_frames({realtime.user_group(user.pk): frame}), robust=True)
 
 
-def update_settings(actor: AbstractBaseUser, room: Room, name: str, topic: str, description: str) -> Room:
-    """Name, topic and description, by the creator or a moderator. The address stays (links keep working)."""
+def update_settings(
+    actor: AbstractBaseUser, room: Room, name: str, topic: str, description: str, private: bool | None = None
+) -> Room:
+    """Name, topic and description, by the creator or a moderator, and, by a moderator, private or open
+    (`private`; None leaves it), all or nothing. The address stays (links keep working)."""
     if not may_manage(actor, room):
         raise ChatError(gettext("Only the room's creator or a moderator can change its settings."))
-    room.name = clean_room_name(name, private=room.is_private, renaming=room)
-    room.topic, room.description = " ".join(topic.split()), description.strip()
-    room.save(update_fields=["name", "topic", "description"])
-    transaction.on_commit(lambda: frames.show_room_head(room), robust=True)
+    with transaction.atomic():
+        room.name = clean_room_name(name, private=room.is_private, renaming=room)
+        room.topic, room.description = " ".join(topic.split()), description.strip()
+        room.save(update_fields=["name", "topic", "description"])
+        if private is not None:
+            set_private(actor, room, private)
+        transaction.on_commit(lambda: frames.show_room_head(room), robust=True)
     return room
 
 
 def set_private(actor: AbstractBaseUser, room: Room, private: bool) -> bool:
     """A moderator makes a room private (members only: everyone else's open pages of it stop receiving it at
-    once) or open. False if it already was."""
+    once) or open. A room made private moves to an address of its own (a random one, as a private room's
+    always is), so that its old one, free again, tells nothing. False if it already was."""
     _rooms_only(room)
     if not access.is_moderator(actor):
         raise ChatError(gettext("Only moderators can make a room private or open."))
@@ -136,6 +153,8 @@ def set_private(actor: AbstractBaseUser, room: Room, private: bool) -> bool:
             return False
         room.kind = kind
         if private:
+            room.slug = new_address(room.name, private=True)
+            room.save(update_fields=["slug"])
             members = list(Membership.objects.filter(room=room).values_list("user_id", flat=True))
             frame = frames.made_private_frame(room)
             transaction.on_commit(lambda: realtime.unsubscribe(room.pk, frame, keep=members), robust=True)
@@ -158,7 +177,7 @@ def set_archived(actor: AbstractBaseUser, room: Room, archived: bool, reason: st
         if not changed:
             return False
         room.archived_at, room.locked = now, archived
-        transaction.on_commit(lambda: frames.show_room_state(room, sidebar=True), robust=True)
+        transaction.on_commit(lambda: frames.show_room_state(room, archived=archived), robust=True)
         change = "archive" if archived else "unarchive"
         signals.room_changed.send(sender=Room, actor=actor, room=room, change=change, reason=reason)
     return True

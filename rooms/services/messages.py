@@ -101,10 +101,12 @@ def post_message(
     )  # fmt: skip
     if rendered.mentioned or rendered.here:
         mentions.record(message, rendered)
-    if not was_member:  # writing in a room means being in it (and having read it up to here)
+    # Writing in an open room means being in it (and having read it up to here). Only an open one: in any other,
+    # a send stored as its author was being removed must not bring them back.
+    if not was_member and kind == Room.Kind.OPEN:
         join(user, Room.objects.get(pk=room_id))
         Membership.objects.filter(room_id=room_id, user=user).update(last_read_seq=Greatest("last_read_seq", seq))
-    if kind in (Room.Kind.DIRECT, Room.Kind.GROUP) and seq == 1:  # nothing changes in a room before its first message
+    if kind in Room.CONVERSATIONS and seq == 1:  # nothing changes in a room before its first message
         transaction.on_commit(lambda: _announce_conversation(room_id, user), robust=True)
     transaction.on_commit(lambda: frames.broadcast([message]), robust=True)
     previews.queue(message)  # its link's card comes later, from the worker, as a change of its own

@@ -13,8 +13,6 @@ from .. import frames
 from ..models import Membership, Mention, Message, Room
 from .conversations import other_member
 
-CONVERSATIONS = (Room.Kind.DIRECT, Room.Kind.GROUP)
-
 
 def counts(user: AbstractBaseUser) -> dict[int, tuple[int, int]]:
     """Per room: unread messages by others, and how many of them mention the person, in one query."""
@@ -51,7 +49,7 @@ def sidebar(user: AbstractBaseUser) -> dict[str, list]:
     """The rooms the person is in (not archived ones), by name, and their conversations, latest first: each
     direct one labelled with the other person, each group one with its people."""
     # People are loaded only to name a conversation's; an open room's thousand members stay unloaded.
-    conversation_people = Membership.objects.filter(room__kind__in=CONVERSATIONS).select_related("user__profile")
+    conversation_people = Membership.objects.filter(room__kind__in=Room.CONVERSATIONS).select_related("user__profile")
     mine = Membership.objects.filter(user=user)
     rooms = list(
         Room.objects.filter(memberships__user=user)

@@ -37,10 +37,17 @@ function personalize(root) {
   within(root, `#notices .notice[data-room="${currentRoom()}"]`).forEach((n) => n.remove());
 }
 
-// Leaving, removing someone, archiving: asked once more (the form's data-confirm), since none is undone by a click.
-function confirmFirst(evt) {
+// Leaving, removing someone, archiving: asked once more (the form's data-confirm), since none is undone by a
+// click. A form pushed over the socket (a members panel) was rendered without a request: it takes the page's
+// CSRF token.
+function beforeSubmit(evt) {
   const question = evt.target.dataset?.confirm;
-  if (question && !window.confirm(question)) evt.preventDefault();
+  if (question && !window.confirm(question)) {
+    evt.preventDefault();
+    return;
+  }
+  const token = evt.target.querySelector?.("input[name=csrfmiddlewaretoken]");
+  if (token && !token.value) token.value = document.body.dataset.csrfToken;
 }
 
 export function start() {
@@ -48,5 +55,5 @@ export function start() {
   document.addEventListener("htmx:wsAfterMessage", () => personalize(document)); // pushed in
   document.addEventListener("DOMContentLoaded", () => personalize(document));
   document.addEventListener("click", (evt) => evt.target.closest(".notice-close")?.closest(".notice")?.remove());
-  document.addEventListener("submit", confirmFirst, true);
+  document.addEventListener("submit", beforeSubmit, true);
 }

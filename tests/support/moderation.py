@@ -66,7 +66,6 @@ def room_change_form(room: Room, remove: set[int] = frozenset(), **fields) -> di
     for i, row in enumerate(rows):
         data |= {
             f"memberships-{i}-id": row.pk, f"memberships-{i}-room": room.pk, f"memberships-{i}-user": row.user_id,
-            f"memberships-{i}-involvement": row.involvement,
         }  # fmt: skip
         if row.user_id in remove:
             data[f"memberships-{i}-DELETE"] = "on"

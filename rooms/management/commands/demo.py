@@ -46,9 +46,9 @@ class Command(BaseCommand):
                     user.groups.add(Group.objects.get(name="Moderators"))
             people[name] = user
         for name, about in [("General", "Everything and anything"), ("Random", "Off-topic chatter")]:
-            if not Room.objects.filter(name=name).exists():
+            if not Room.objects.filter(kind=Room.Kind.OPEN, name=name).exists():
                 services.create_room(people["alice"], name, about)
-        general = Room.objects.get(name="General")
+        general = Room.objects.get(kind=Room.Kind.OPEN, name="General")
         Room.objects.filter(pk=general.pk).update(is_default=True)  # where people who sign up start
         if not general.messages.exists():
             for author, text in [

@@ -1,8 +1,8 @@
 """The chat's one path for every change, one module per feature: rooms (the list, creating, joining), direct
 (conversations between two people), messages (send, edit, remove), reactions, mentions (@names, @here, the
 Mentions page), read_state (read marks, unread counts, the sidebar), history, catch_up, previews (link cards),
-and store (the only SQL). Views, consumers and the moderation app call the names gathered here; the feature
-modules import each other directly."""
+search (messages, people and rooms for the search box), and store (the send path's SQL). Views, consumers
+and the moderation app call the names gathered here; the feature modules import each other directly."""
 
 from ..errors import ChatError
 from .catch_up import CATCH_UP_LIMIT, CATCH_UP_MAX_BYTES, catch_up_frame
@@ -26,6 +26,7 @@ from .previews import link_image
 from .reactions import react, remove_reactions
 from .read_state import counts, mark_all_read, mark_read, sidebar, unread_frame
 from .rooms import clean_room_name, create_room, default_rooms, join, members, room_ids_of, room_list, visit, welcome
+from .search import QueryError, search
 
 __all__ = [
     "CATCH_UP_LIMIT",
@@ -33,6 +34,7 @@ __all__ = [
     "PAGE_SIZE",
     "ChatError",
     "PostResult",
+    "QueryError",
     "already_stored",
     "around",
     "catch_up_frame",
@@ -64,6 +66,7 @@ __all__ = [
     "remove_reactions",
     "room_ids_of",
     "room_list",
+    "search",
     "sidebar",
     "source_of",
     "start_direct",

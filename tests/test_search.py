@@ -23,7 +23,7 @@ from django.utils import timezone
 from rooms import services
 from rooms.models import Membership, Message, Room
 from rooms.search_query import MAX_TERMS, Query, QueryError, is_cjk, parse
-from rooms.services.search import CANDIDATES, PAGE_SIZE, rank
+from rooms.services.search import CANDIDATES, PAGE_SIZE, _text, rank
 
 from .helpers import make_user
 from .support import search_scene
@@ -71,7 +71,9 @@ def test_sqlite_finds_the_same_with_its_trigram_table_in_step(tmp_path):
         [*manage, "shell", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
     assert ran.returncode == 0, ran.stderr
-    assert json.loads(ran.stdout.strip().splitlines()[-1]) == search_scene.FINDS
+    seen = json.loads(ran.stdout.strip().splitlines()[-1])
+    assert seen["finds"] == search_scene.FINDS
+    assert seen["index"] == "in step"
 
 
 # ---- only what the person may read ---------------------------------------------------------------------------
@@ -110,6 +112,27 @@ def test_a_room_one_cannot_read_is_not_named_either(scene):
     """in:#name for a room the person cannot read says the same as for one that does not exist."""
     unknown = search(signed_in(scene["carol"]), "in:#nowhere").content.decode()
     assert "No room you can read is called #nowhere." in unknown
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's indexes (SQLite's are checked above)")
+@pytest.mark.parametrize(
+    ("term", "index"),
+    [
+        ("deplo", "rooms_message_body_trgm"),
+        ("部署新版本", "rooms_message_body_trgm"),
+        ("部署", "rooms_message_cjk_grams"),
+        ("新", "rooms_message_cjk_grams"),
+    ],
+)
+def test_terms_are_looked_up_in_an_index(scene, term, index):
+    """Parts of words and CJK of three characters or more through the trigram index; one or two CJK characters,
+    too short for trigrams, through the grams column (which its trigger fills)."""
+    query = Message.objects.filter(_text((term,))).order_by().values("pk")
+    with connection.cursor() as cursor:  # a handful of rows: reading them all would be cheaper, so not that
+        cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off")
+        plan = query.explain()
+    assert index in plan, plan
+    assert query.exists()
 
 
 def test_signed_out_people_are_sent_to_log_in_and_pages_are_not_cached(as_alice):

@@ -1,7 +1,7 @@
-// Search (rooms.views.search): "/" goes to the header's search box from any page (not while writing, nor
-// from a dialog: keyboard.js's "?" keeps the same rule). On the results page ↓ and ↑ move through the
-// results (people, rooms, then messages, every one a link), from the box, a result or the page itself;
-// Enter opens the one chosen, as any link; Esc goes back to the box.
+// Search (rooms.views.search): "/" goes to the header's search box from any page (not while writing, as
+// keyboard.js's "?", nor behind an open dialog). On the results page ↓ and ↑ move through the results
+// (people, rooms, then messages, every one a link), from the box, a result or the page itself; Enter opens
+// the one chosen, as any link; Esc goes back to the box.
 const typingIn = (el) => el.closest?.("input, textarea, select, [contenteditable]");
 
 function keyDown(evt) {

@@ -12,7 +12,7 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.14; do \
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test demo bench lint format chromium gettext axe messages python clean
+.PHONY: run test demo bench bench-search lint format chromium gettext axe messages python clean
 
 python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -47,6 +47,10 @@ demo: $(VENV)/.runtime
 # Fan-out benchmark: Roomcast, the Channels-tutorial design and a raw websockets server on one Redis.
 bench: $(VENV)/.dev
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+# Search speed: 1,000,000 messages across 1,000 rooms on PostgreSQL (bench/search.py builds the database once).
+bench-search: $(VENV)/.dev
+	$(PY) bench/search.py $(BENCH_ARGS)
 
 # Tools the tests need from Debian: installed under CI; elsewhere, a note that their tests will skip.
 # $(call debian_tool,command,package,name,tests that skip without it)

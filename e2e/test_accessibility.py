@@ -315,6 +315,9 @@ PAGES: dict[str, Callable[[Scene], Page]] = {
     "mentions": at("/mentions/"),
     "person": at("/people/bob/card/"),
     "switch": at("/switch/?q=ge"),
+    "search": at("/search/?q=plan"),  # messages, what matched marked (axe skips one-character text)
+    "search-names": at("/search/?q=r"),  # people, rooms and messages
+    "search-mistake": at("/search/?q=before:someday"),  # the mistake said, and how to search
     "settings": at("/accounts/settings/"),
     "security": at("/accounts/security/"),
     "sessions": at("/accounts/sessions/"),

@@ -25,4 +25,5 @@ urlpatterns = [
     path("read-all/", views.read_all, name="read_all"),
     path("emoji/", views.emoji, name="emoji"),
     path("mentions/", views.mentions, name="mentions"),
+    path("search/", views.search, name="search"),
 ]

@@ -389,3 +389,20 @@ def switch(request: HttpRequest) -> HttpResponse:
     )
     template = "rooms/switcher.html#results" if request.htmx else "rooms/switcher.html"
     return render(request, template, {"query": query, "rooms": rooms, "found": found})
+
+
+SEARCH_MAX = 200  # characters of a query
+
+
+@never_cache
+@login_required
+def search(request: HttpRequest) -> HttpResponse:
+    """Messages, people and rooms the person may see that match the header's search box (GET q); a query with a
+    mistake says what it is, and stays in the box to fix."""
+    text = request.GET.get("q", "")[:SEARCH_MAX]
+    context = {"search_text": text}
+    try:
+        context["results"] = services.search(request.user, text, request.GET.get("page"))
+    except services.QueryError as error:
+        return render(request, "rooms/search.html", context | {"error": str(error)}, status=400)
+    return render(request, "rooms/search.html", context)

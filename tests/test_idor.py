@@ -316,6 +316,19 @@ def probe_mentions(w: World) -> None:
     assert "private" in w.as_alice.get("/mentions/").content.decode()
 
 
+def probe_search(w: World) -> None:
+    assert to_login(w.anonymous.get("/search/", {"q": "between"}))
+    # Every way to name alice and bob's conversation: its words, its people, its room. Highlighting splits the
+    # text with <mark>, so the page is read without it.
+    for query in ("between", "bob only", '"alice and bob"', "from:bob", "from:bob between", "in:@bob", "in:@alice"):
+        for outsider in (w.as_carol, w.as_staff):
+            page = outsider.get("/search/", {"q": query})
+            assert page.status_code == 200 and shows_nothing_of_the_dm(page, w), query
+            assert "alice and bob only" not in re.sub(r"</?mark>", "", page.content.decode()), query
+    hers = w.as_alice.get("/search/", {"q": "between"}).content.decode()
+    assert "alice and bob only" in re.sub(r"</?mark>", "", hers)  # in her conversation: the probe reaches it
+
+
 def probe_person_card(w: World) -> None:
     assert to_login(w.anonymous.get("/people/alice/card/"))
     card = w.as_carol.get("/people/alice/card/")  # what everyone signed in sees of her (as People lists her)
@@ -352,6 +365,7 @@ SITE: dict[str, Callable[[World], None]] = {
     "rooms:mentionable": probe_mentionable,
     "rooms:mentions": probe_mentions,
     "rooms:link_image": probe_link_image,
+    "rooms:search": probe_search,
     "person_card": probe_person_card,
     "media": probe_media,
 }

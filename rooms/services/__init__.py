@@ -2,8 +2,8 @@
 membership (leaving, inviting, removing, involvement, settings, private/open, archiving), conversations (direct
 and group), messages (send, edit, remove), reactions, mentions (@names, @here, the
 Mentions page), read_state (read marks, unread counts, the sidebar), history, catch_up, previews (link cards),
-and store (the only SQL). Views, consumers and the moderation app call the names gathered here; the feature
-modules import each other directly."""
+search (messages, people and rooms for the search box), and store (the send path's SQL). Views, consumers
+and the moderation app call the names gathered here; the feature modules import each other directly."""
 
 from ..errors import ChatError
 from .catch_up import CATCH_UP_LIMIT, CATCH_UP_MAX_BYTES, catch_up_frame
@@ -57,6 +57,7 @@ from .rooms import (
     visit,
     welcome,
 )
+from .search import QueryError, search
 
 __all__ = [
     "CATCH_UP_LIMIT",
@@ -64,6 +65,7 @@ __all__ = [
     "PAGE_SIZE",
     "ChatError",
     "PostResult",
+    "QueryError",
     "already_stored",
     "around",
     "catch_up_frame",
@@ -103,6 +105,7 @@ __all__ = [
     "remove_reactions",
     "room_ids_of",
     "room_list",
+    "search",
     "set_archived",
     "set_involvement",
     "set_private",

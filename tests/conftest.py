@@ -57,3 +57,14 @@ def _fresh_login_rate_limits():
             client.delete(*keys)
     else:
         cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """Django's LocaleMiddleware activates a request's language in the thread that serves it and leaves it
+    there; the test client serves requests in the test's own thread, so a Chinese request would make the next
+    test's services answer in Chinese. Each test starts in the default language."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()

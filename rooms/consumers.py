@@ -481,9 +481,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def on_read(self, data: dict) -> str:
         seq = data["seq"]
-        if (
-            seq > self.read_upto and self.room_id is not None
-        ):  # a mark this socket already moved past changes nothing: no query
+        # A mark this socket already moved past changes nothing (no query); nor one from a room it is out of.
+        if seq > self.read_upto and self.room_id is not None:
             self.read_upto = seq
             await db(services.mark_read)(self.user, self.room_id, seq)
         return ""

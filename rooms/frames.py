@@ -79,18 +79,10 @@ def group_entry_frame(room: Room, people: list[AbstractBaseUser]) -> realtime.Ht
     return localized(lambda: render_partial("group_entry_frame", {"room": room, "people": people, "unread": 0}))
 
 
-def removed_frame(room: Room) -> realtime.Html:
-    """For the pages of someone taken out of a room: it leaves the sidebar, and its page says so."""
-    return localized(lambda: render_partial("gone_frame", {"room": room, "why": "removed"}))
-
-
-def left_frame(room: Room) -> realtime.Html:
-    return localized(lambda: render_partial("gone_frame", {"room": room, "why": "left"}))
-
-
-def made_private_frame(room: Room) -> realtime.Html:
-    """For whoever had the room open without being in it, when it became private."""
-    return localized(lambda: render_partial("gone_frame", {"room": room, "why": "private"}))
+def gone_frame(room: Room, why: str) -> realtime.Html:
+    """For the pages of someone out of a room, `why`: "removed", "left", or "private" (they had it open
+    without being in it when it became private). It leaves the sidebar, and its page says so."""
+    return localized(lambda: render_partial("gone_frame", {"room": room, "why": why}))
 
 
 def invited_frame(room: Room, by: AbstractBaseUser) -> realtime.Html:

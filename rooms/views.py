@@ -63,7 +63,7 @@ def room(request: HttpRequest, slug: str) -> HttpResponse:
 def group(request: HttpRequest, room_id: int) -> HttpResponse:
     """A group conversation, for its people only."""
     room = get_object_or_404(Room.objects.filter(access.readable(request.user)), kind=Room.Kind.GROUP, pk=room_id)
-    title = services.group_name(services.people_of(room), request.user.pk)
+    title = services.group_name(services.members(room)[0], request.user.pk)
     placeholder = gettext("Message %(people)s") % {"people": title}
     return _conversation(request, room, title=title, composer_placeholder=placeholder)
 
@@ -322,7 +322,7 @@ def people(request: HttpRequest, error: str = "", chosen: list[int] | None = Non
     if chosen is None and (group_id := services.parse_number(request.GET.get("with", ""))) is not None:
         group = access.readable_room(request.user, group_id)  # only a conversation of one's own
         is_group = group is not None and group.kind == Room.Kind.GROUP
-        chosen = list(services.people_of(group).values_list("pk", flat=True)) if is_group else []
+        chosen = [person.pk for person in services.members(group)[0]] if is_group else []
     low, high = Room.GROUP_SIZE
     context = {
         "people": users, "online_ids": online, "chosen": set(chosen or []), "error": error,

@@ -14,7 +14,6 @@ from .conversations import (
     group_name,
     group_room,
     other_member,
-    people_of,
     start_direct,
 )
 from .history import PAGE_SIZE, around, history, newer
@@ -98,7 +97,6 @@ __all__ = [
     "other_member",
     "parse_client_id",
     "parse_number",
-    "people_of",
     "post_message",
     "react",
     "remove_member",

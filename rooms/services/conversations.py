@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
 from django.utils.translation import gettext, ngettext, pgettext
 
 import realtime
@@ -100,11 +99,6 @@ def group_room(user: AbstractBaseUser, other_ids: Iterable[int]) -> Room:
     for other in others:
         transaction.on_commit(lambda pk=other.pk: realtime.subscribe(pk, room.pk, ""), robust=True)
     return room
-
-
-def people_of(room: Room) -> QuerySet:
-    """A conversation's people, by name, with their profiles (the page names them)."""
-    return get_user_model().objects.filter(memberships__room=room).select_related("profile").order_by("username")
 
 
 def group_name(people: Iterable[AbstractBaseUser], viewer_id: int) -> str:

@@ -51,7 +51,7 @@ def leave(user: AbstractBaseUser, room: Room) -> None:
             )
         deleted, _ = mine.delete()
         if deleted:
-            _gone(room, user.pk, frames.left_frame(room))
+            _gone(room, user.pk, frames.gone_frame(room, "left"))
 
 
 def invite(actor: AbstractBaseUser, room: Room, username: str) -> AbstractBaseUser:
@@ -93,7 +93,7 @@ def remove_member(actor: AbstractBaseUser, room: Room, user_id: int) -> None:
         deleted, _ = Membership.objects.filter(room=room, user_id=user_id).delete()
         if not deleted:
             raise ChatError(gettext("That person is not in this room."))
-        _gone(room, user_id, frames.removed_frame(room))
+        _gone(room, user_id, frames.gone_frame(room, "removed"))
 
 
 def _hold(room: Room) -> None:
@@ -156,7 +156,7 @@ def set_private(actor: AbstractBaseUser, room: Room, private: bool) -> bool:
             room.slug = new_address(room.name, private=True)
             room.save(update_fields=["slug"])
             members = list(Membership.objects.filter(room=room).values_list("user_id", flat=True))
-            frame = frames.made_private_frame(room)
+            frame = frames.gone_frame(room, "private")
             transaction.on_commit(lambda: realtime.unsubscribe(room.pk, frame, keep=members), robust=True)
         transaction.on_commit(lambda: frames.show_room_head(room), robust=True)
         signals.room_changed.send(sender=Room, actor=actor, room=room, change="private" if private else "open")

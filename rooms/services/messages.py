@@ -19,7 +19,7 @@ from .. import access, frames, signals
 from ..errors import ChatError
 from ..models import Membership, Message, Room
 from . import mentions, previews, store
-from .rooms import join
+from .rooms import join, members
 
 
 @dataclass(frozen=True)
@@ -127,13 +127,14 @@ def _announce_conversation(room_id: int, author: AbstractBaseUser) -> None:
     """The first message of a conversation: it appears in the other people's sidebars (before the message
     itself arrives, which then raises its unread count)."""
     room = Room.objects.get(pk=room_id)
+    people, _ = members(room)
     if room.kind == Room.Kind.GROUP:
-        people = [m.user for m in room.memberships.select_related("user__profile").order_by("user__username")]
         entry = frames.group_entry_frame(room, people)
     else:
         entry = frames.dm_entry_frame(room, author)
-    for user_id in room.memberships.exclude(user=author).values_list("user_id", flat=True):
-        realtime.send_frames({realtime.user_group(user_id): entry})
+    for person in people:
+        if person.pk != author.pk:
+            realtime.send_frames({realtime.user_group(person.pk): entry})
 
 
 def already_stored(user: AbstractBaseUser, client_id: str | None) -> bool:

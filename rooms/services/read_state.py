@@ -50,10 +50,9 @@ def sidebar(user: AbstractBaseUser) -> dict[str, list]:
     direct one labelled with the other person, each group one with its people."""
     # People are loaded only to name a conversation's; an open room's thousand members stay unloaded.
     conversation_people = Membership.objects.filter(room__kind__in=Room.CONVERSATIONS).select_related("user__profile")
-    mine = Membership.objects.filter(user=user)
     rooms = list(
         Room.objects.filter(memberships__user=user)
-        .annotate(involvement=Subquery(mine.filter(room=OuterRef("pk")).values("involvement")[:1]))
+        .annotate(involvement=F("memberships__involvement"))  # the person's own membership: the filter's join
         .prefetch_related(Prefetch("memberships", queryset=conversation_people.order_by("user__username")))
         .order_by(F("last_message_at").desc(nulls_last=True), "-created_at")
     )

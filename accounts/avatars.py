@@ -9,21 +9,21 @@ from __future__ import annotations
 
 import io
 import secrets
-import warnings
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
+
+from rooms import pictures
 
 SIDE = 256
 MAX_BYTES = 5 * 1024 * 1024
 # Decoded, a picture takes 4 bytes a pixel: a small file can unpack to gigabytes (a "decompression bomb").
 # 40 megapixels covers phone cameras' photos; JPEGs, the usual large ones, are decoded at a fraction of it.
 MAX_PIXELS = 40_000_000
-FORMATS = ("PNG", "JPEG", "WEBP", "GIF")
 ACCEPT = "image/png,image/jpeg,image/webp,image/gif"  # the file picker's filter (the server checks anyway)
 
 TOO_LARGE = _("This picture is %(size)s: pictures up to %(limit)s are accepted.")
@@ -47,20 +47,14 @@ def process(upload: UploadedFile) -> ContentFile:
             params={"size": filesizeformat(upload.size), "limit": filesizeformat(MAX_BYTES)},
         )
     try:
-        with warnings.catch_warnings():
-            # Pillow only warns up to twice its own limit: make that a refusal too.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(upload, formats=FORMATS) as image:
-                if image.width * image.height > MAX_PIXELS:
-                    raise Image.DecompressionBombError  # our own, lower, limit: refused as Pillow's is
-                image.draft(None, (2 * SIDE, 2 * SIDE))  # a JPEG decodes straight at 1/2, 1/4 or 1/8 scale
-                square = _square(image)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        with pictures.opened(upload, MAX_PIXELS) as image:
+            image.draft(None, (2 * SIDE, 2 * SIDE))  # a JPEG decodes straight at 1/2, 1/4 or 1/8 scale
+            square = _square(image)
+    except pictures.TooManyPixels:
         raise ValidationError(
             TOO_MANY_PIXELS, code="too_many_pixels", params={"limit": MAX_PIXELS // 1_000_000}
         ) from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
-        # Not one of the formats, or truncated or corrupt (Pillow raises any of these while decoding).
+    except pictures.NotAPicture:
         raise ValidationError(NOT_A_PICTURE, code="not_a_picture") from None
     # A new image from the pixels alone: Pillow carries the source's EXIF and ICC profile (image.info) through
     # transposing and resizing; the WebP encoder writes only what it is passed, but others (PNG's) write some

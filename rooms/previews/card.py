@@ -4,14 +4,11 @@ Roomcast serves in its place is always an image it made, whatever the site sent.
 
 from __future__ import annotations
 
-import io
 import logging
-import warnings
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from PIL import Image, UnidentifiedImageError
-
+from .. import pictures
 from . import opengraph
 from .fetch import Refused, fetch
 
@@ -20,7 +17,6 @@ log = logging.getLogger(__name__)
 PAGE_BYTES = 1024 * 1024  # the first MiB of a page: its <head> is at the start
 IMAGE_BYTES = 2 * 1024 * 1024
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
-IMAGE_FORMATS = ("JPEG", "PNG", "GIF", "WEBP")
 # Decoded, a picture takes 4 bytes a pixel: a small file can unpack to gigabytes (a "decompression bomb").
 MAX_PIXELS = 25_000_000
 SIDE = 160  # the stored picture fits this square: twice the card's box, for sharp screens
@@ -58,20 +54,11 @@ def build(url: str) -> Card:
 
 def thumbnail(data: bytes) -> tuple[bytes, int, int]:
     """The picture in `data` (JPEG, PNG, GIF or WebP: its first frame) as a WebP that fits SIDE x SIDE, without
-    any of the file's metadata (EXIF, ICC, XMP); its width and height. Refused if it is not such a picture."""
+    any of the file's metadata; its width and height. Refused if it is not such a picture."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=IMAGE_FORMATS) as image:
-                if image.width * image.height > MAX_PIXELS:
-                    raise Image.DecompressionBombError
-                image.draft("RGB", (SIDE, SIDE))  # a JPEG decodes straight at 1/2, 1/4 or 1/8 scale
-                image.thumbnail((SIDE, SIDE), Image.Resampling.LANCZOS)
-                small = image.convert("RGBA" if image.has_transparency_data else "RGB")
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        with pictures.opened(data, MAX_PIXELS) as image:
+            return pictures.small_webp(image, SIDE)
+    except pictures.TooManyPixels:
         raise Refused("too many pixels") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+    except pictures.NotAPicture:
         raise Refused("not a picture") from None
-    out = io.BytesIO()
-    small.save(out, "WEBP", quality=80, method=4)  # the WebP encoder writes no metadata it is not handed
-    return out.getvalue(), small.width, small.height

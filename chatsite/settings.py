@@ -284,6 +284,49 @@ MEDIA_ROOT = BASE_DIR / "media"
 MEDIA_URL = "/media/"
 SERVE_MEDIA = DEBUG
 
+# Files shared in rooms (rooms/services/files.py): never under MEDIA_URL, only through the access-checked view.
+# Kept on this machine under FILES_ROOT by default; FILES_S3_BUCKET switches to any S3-compatible store
+# (django-storages, credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, FILES_S3_ENDPOINT_URL for one
+# that is not Amazon's), served by short-lived signed addresses.
+FILES_ROOT = Path(os.environ.get("FILES_ROOT", BASE_DIR / "files"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "files": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": FILES_ROOT}},
+}
+if bucket := os.environ.get("FILES_S3_BUCKET", "").strip():
+    STORAGES["files"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": os.environ.get("FILES_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("FILES_S3_REGION") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "signature_version": "s3v4",
+            "querystring_expire": 60,  # seconds a signed address works: enough to start the download
+            "file_overwrite": False,
+            "custom_domain": None,  # an unsigned custom domain would skip the signature and the overrides below
+            # Stored opaque: each signed address names the type and disposition the file is served with.
+            "object_parameters": {"ContentType": "application/octet-stream", "ContentDisposition": "attachment"},
+        },
+    }
+# How the file view hands a checked file over: "django" streams it itself; "x-accel" (nginx) and "x-sendfile"
+# (Apache, Caddy plugins) let the proxy send it (deploy/nginx.conf). Object storage always redirects to a
+# signed address.
+FILES_SERVED_BY = os.environ.get("FILES_SERVED_BY", "django")
+FILES_ACCEL_PREFIX = os.environ.get("FILES_ACCEL_PREFIX", "/protected-files/")  # nginx's internal location
+# The largest file, in MB (MiB), checked by the app with a clear refusal; the proxy's own limit
+# (deploy/nginx.conf: client_max_body_size) must be a little above it, or the proxy refuses first.
+MAX_UPLOAD_MB = int(os.environ.get("MAX_UPLOAD_MB", "25"))
+# Optional storage quota per person, in MB (0: none): what their messages' files take, removed ones until purged.
+UPLOAD_QUOTA_MB = int(os.environ.get("UPLOAD_QUOTA_MB", "0"))
+# Files of removed messages stay this many days (a moderator may still need them), then are purged.
+FILE_RETENTION_DAYS = float(os.environ.get("FILE_RETENTION_DAYS", "30"))
+# Uploads (each file is one), per person: a burst, then a steady rate (realtime.limits).
+UPLOAD_BURST = int(os.environ.get("UPLOAD_BURST", "20"))
+UPLOAD_RATE = float(os.environ.get("UPLOAD_RATE", "0.5"))
+
 # Content Security Policy (Django's middleware), in development too, so a violation shows there first: only
 # this site's scripts (the <script> tags carry the response's nonce), styles, images and sockets ('self'
 # covers ws:/wss: to the same host under CSP3), no plugins, no <base>, never framed.

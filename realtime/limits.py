@@ -75,6 +75,7 @@ BUCKETS: dict[str, Callable[[], Bucket]] = {
     "react": lambda: Bucket("react", 10, 2.0),
     "connect": lambda: Bucket("connect", settings.CONNECT_BURST, settings.CONNECT_RATE),
     "room": lambda: Bucket("room", settings.ROOMS_BURST, settings.ROOMS_PER_HOUR / 3600),
+    "upload": lambda: Bucket("upload", settings.UPLOAD_BURST, settings.UPLOAD_RATE),
 }
 
 

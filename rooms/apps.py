@@ -16,3 +16,10 @@ class RoomsConfig(AppConfig):
         hooks.outage_frame = frames.outage_frame
         hooks.presence_frame = frames.presence_frame
         hooks.dots_frame = frames.online_dots
+
+        from django.db.models.signals import post_delete
+
+        from .models import Attachment
+        from .services.files import forget_bytes
+
+        post_delete.connect(forget_bytes, sender=Attachment, dispatch_uid="rooms.forget_bytes")

@@ -449,7 +449,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def on_send(self, data: dict) -> str:
         client_id = services.parse_client_id(data["client_id"])
-        await db(services.post_message)(self.user, self._room(), data["body"], client_id, data["reply_to"])
+        files = services.parse_file_ids(data["files"])
+        await db(services.post_message)(self.user, self._room(), data["body"], client_id, data["reply_to"], files)
         self.last_typing = 0.0  # a sent message ends a typing burst, as on the page: the next one shows at once
         return frames.render_status(client_id=client_id, ok=True)
 
@@ -517,10 +518,10 @@ protocol.register(
     "send",
     Action(
         ChatConsumer.on_send,
-        {"body": str, "reply_to": int},
+        {"body": str, "reply_to": int, "files": str},
         bucket="write",
         retried=True,
-        optional=frozenset({"reply_to"}),
+        optional=frozenset({"reply_to", "files"}),
     ),
 )
 protocol.register("edit", Action(ChatConsumer.on_edit, {"message_id": int, "body": str}, "write", fresh_auth=True))

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .files import views as files
 
 app_name = "rooms"
 urlpatterns = [
@@ -19,6 +20,10 @@ urlpatterns = [
     path("groups/new/", views.start_group, name="start_group"),
     path("m/<int:message_id>/", views.permalink, name="permalink"),
     path("m/<int:message_id>/source/", views.source, name="source"),
+    path("rooms/<int:room_id>/files/", files.upload, name="upload"),
+    path("files/<int:attachment_id>/discard/", files.discard, name="discard_upload"),
+    path("files/<int:attachment_id>/thumbnail/", files.thumbnail, name="thumbnail"),
+    path("files/<int:attachment_id>/<str:name>", files.file, name="file"),
     path("link-previews/<int:preview_id>/image/", views.link_image, name="link_image"),
     path("people/", views.people, name="people"),
     path("switch/", views.switch, name="switch"),

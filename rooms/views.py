@@ -258,6 +258,7 @@ def _conversation(request: HttpRequest, room: Room, **context) -> HttpResponse:
         # The composer's first client id; the page makes a fresh one after every send.
         "client_id": uuid.uuid4(),
         "max_length": Message.MAX_LENGTH,
+        "max_upload": services.files.limit_bytes(),
     }
     return render(request, "rooms/room.html", context)
 

@@ -10,6 +10,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django_tasks_db.management.commands.db_worker import Worker
 
 from chatsite.asgi import application
 
@@ -125,3 +126,11 @@ async def drain(comm: WebsocketCommunicator, quiet: float = 0.3) -> list[str]:
 async def never_sees(comm: WebsocketCommunicator, needle: str, quiet: float = 0.6) -> bool:
     """True if nothing containing `needle` arrives (other frames, e.g. presence, may)."""
     return not any(needle in frame for frame in await drain(comm, quiet))
+
+
+def run_queued_tasks() -> None:
+    """What `manage.py db_worker` does, here and now: every task due in the queue, in this thread."""
+    Worker(
+        queue_names=["default"], interval=0, batch=True, backend_name="default", startup_delay=False,
+        max_tasks=None, worker_id="tests", excluded_queue_names=[],
+    ).run()  # fmt: skip

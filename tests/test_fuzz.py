@@ -104,6 +104,7 @@ def frames(others: list[int], own: list[int]):
         "emoji": st.sampled_from(["👍", "🎉", "❤️"]),
         "add": st.sampled_from([0, 1, "1"]),
         "reply_to": st.sampled_from([None, ""]) | ids | ids.map(str),
+        "files": st.sampled_from([None, "", " , "]),
     }
     bad = {
         "body": st.sampled_from(["", "   ", "x" * 4000, "y" * 4001, "a\x00b", "<script>alert(1)</script>"])
@@ -116,6 +117,7 @@ def frames(others: list[int], own: list[int]):
         "emoji": any_text | json_values,
         "add": numbers | json_values,
         "reply_to": numbers | json_values,
+        "files": numbers | json_values | st.sampled_from(["1,2", "x", ",".join(["1"] * 11)]) | any_text,
     }
     anything = {name: good[name] | bad[name] for name in good} | {"room_id": numbers | json_values}
     extras = {"HEADERS": json_values, "room_id": numbers | json_values}
@@ -177,6 +179,9 @@ def valid_send(text: str, room) -> tuple[str, uuid.UUID] | None:
         type(reply_to) is int and Message.objects.visible().filter(pk=reply_to, room=room).exists()
     ):
         return None  # an answer to no message of this room (or not a number at all)
+    files = data.get("files")
+    if files not in (None, "") and not (isinstance(files, str) and not files.replace(",", "").strip()):
+        return None  # files, but none uploaded by her (the fuzz uploads none): refused
     return body, client_id
 
 

@@ -39,12 +39,12 @@ def test_history_pages_back_to_the_first_message_with_bounded_queries(
 ):
     say(alice, general, *(f"m{i:03d}" for i in range(120)))
     client.force_login(alice)
-    with django_assert_max_num_queries(12):  # the same for 50 messages or 5,000 (and for any number of members)
+    with django_assert_max_num_queries(13):  # the same for 50 messages or 5,000 (and for any number of members)
         page = client.get("/rooms/general/").content.decode()
     assert shown(page) == [f"m{i:03d}" for i in range(70, 120)]
     older_url = re.search(r'hx-get="([^"]+)" hx-trigger="intersect once"', page)[1].replace("&amp;", "&")
 
-    with django_assert_max_num_queries(5):  # the page's messages, their reactions, and the checks around them
+    with django_assert_max_num_queries(6):  # the page's messages, their reactions and files, and the checks around them
         older = client.get(older_url).content.decode()
     assert shown(older) == [f"m{i:03d}" for i in range(20, 70)]
     oldest_url = re.search(r'hx-get="([^"]+)"', older)[1]

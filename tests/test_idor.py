@@ -293,6 +293,42 @@ def probe_link_image(w: World) -> None:
     card.delete()
 
 
+def probe_files(w: World) -> None:
+    """A file in the conversation, a thumbnail, and an upload of alice's not sent yet: nobody else has any."""
+    import tempfile
+
+    from django.conf import settings
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import override_settings
+
+    from rooms import services
+
+    from .support.linked_site import picture
+
+    with tempfile.TemporaryDirectory() as root:
+        files = {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": root}}
+        with override_settings(STORAGES={**settings.STORAGES, "files": files}):
+            sent, _ = services.upload(w.alice, w.dm.pk, SimpleUploadedFile("dm.png", picture()))
+            services.post_message(w.alice, w.dm.pk, "", uuid.uuid4(), files=[sent.pk])
+            services.files.make_thumbnail.call(sent.pk)
+            unsent, _ = services.upload(w.alice, w.hideout.pk, SimpleUploadedFile("draft.txt", b"draft"))
+            links = [f"/files/{sent.pk}/dm.png", f"/files/{sent.pk}/thumbnail/", f"/files/{unsent.pk}/draft.txt"]
+            for link in links:
+                assert to_login(w.anonymous.get(link))
+                for outsider in (w.as_carol, w.as_staff):
+                    assert outsider.get(link).status_code == 404, link
+                assert w.as_alice.get(link).status_code == 200  # hers: the probe reaches it
+            for room in (w.hideout, w.dm, w.group):
+                refused_post(w, f"/rooms/{room.pk}/files/")
+            for outsider in (w.as_carol, w.as_staff):  # taking back someone else's upload: nothing happens
+                outsider.post(f"/files/{unsent.pk}/discard/")
+            assert w.as_alice.get(links[2]).status_code == 200
+            assert to_login(w.anonymous.post(f"/files/{unsent.pk}/discard/"))
+            services.discard_upload(w.alice, unsent.pk)
+            services.delete_message(w.alice, Message.objects.get(attachments=sent).pk)
+            assert w.as_alice.get(links[0]).status_code == 404  # removed: gone for its author too
+
+
 def probe_emoji(w: World) -> None:
     assert to_login(w.anonymous.get("/emoji/", {"q": "smile"}))
     assert {"insert": "😄", "label": "😄 :smile:"} in w.as_carol.get("/emoji/", {"q": "smile"}).json()["suggestions"]
@@ -365,6 +401,10 @@ SITE: dict[str, Callable[[World], None]] = {
     "rooms:mentionable": probe_mentionable,
     "rooms:mentions": probe_mentions,
     "rooms:link_image": probe_link_image,
+    "rooms:upload": probe_files,
+    "rooms:discard_upload": probe_files,
+    "rooms:file": probe_files,
+    "rooms:thumbnail": probe_files,
     "rooms:search": probe_search,
     "person_card": probe_person_card,
     "media": probe_media,
@@ -568,6 +608,7 @@ async def test_frames_about_a_conversation_she_cannot_see_change_nothing(world, 
                 "emoji": "👍",
                 "add": 1,
                 "reply_to": message.pk,  # a send answering a message not hers to see
+                "files": "",  # someone else's files: tests/test_files.py
                 "client_id": str(uuid.uuid4()),
             }
             assert set(protocol.ACTIONS[action].payload) <= frame.keys(), f"give {action}'s fields here"

@@ -26,7 +26,6 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from PIL import Image, ImageCms
 
@@ -35,7 +34,7 @@ from rooms.models import LinkPreview, Message, Room
 from rooms.previews import Blocked, Card, Refused, build, card, fetch, opengraph, thumbnail
 from rooms.services import previews
 
-from .helpers import drain, frames_until, open_socket
+from .helpers import drain, frames_until, open_socket, run_queued_tasks
 from .support.linked_site import LOOPBACK, LinkedSite, linked_site, page, picture  # noqa: F401 (a fixture)
 
 HTML = {"text/html"}
@@ -419,14 +418,6 @@ def test_a_card_keeps_going_without_a_picture_it_cannot_have(linked_site, loopba
 
 
 # ---- the feature ---------------------------------------------------------------------------------------------
-
-
-def run_queued_tasks() -> None:
-    """What `manage.py db_worker` does, here and now: every task waiting in the queue, in this thread."""
-    Worker(
-        queue_names=["default"], interval=0, batch=True, backend_name="default", startup_delay=False,
-        max_tasks=None, worker_id="tests", excluded_queue_names=[],
-    ).run()  # fmt: skip
 
 
 def queued() -> list[list]:

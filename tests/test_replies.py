@@ -117,6 +117,6 @@ def test_history_shows_quotes_without_a_query_per_reply(people, django_assert_ma
     for n in range(20):
         services.post_message(bob, general.pk, f"answer {n}", uuid.uuid4(), reply_to=asked.pk)
     client = signed_in(bob)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         page = client.get(f"/rooms/{general.slug}/").content.decode()
     assert page.count('data-quoted="msg-') == 20

@@ -296,12 +296,6 @@ def test_a_mistake_is_said_in_the_persons_language_with_the_query_kept(as_alice,
     assert chinese in search(as_alice, query, accept_language="zh-hans").content.decode()
 
 
-def test_has_file_finds_nothing_until_files_exist(as_alice):
-    page = search(as_alice, "has:file deploy").content.decode()
-    assert "Roomcast does not take files yet, so has:file finds nothing." in page
-    assert search_scene.found(as_alice, "has:file") == []
-
-
 def test_the_page_in_chinese(as_alice):
     page = search(as_alice, "部署", accept_language="zh-hans").content.decode()
     assert "<title>搜索：部署 · Roomcast</title>" in page

@@ -86,7 +86,7 @@ def test_room_page_renders_the_last_fifty_messages_in_order_escaped(alice_client
     for i in range(55):
         services.post_message(alice, room.pk, f"message {i:02d}", uuid.uuid4())
     services.post_message(alice, room.pk, "<script>alert(1)</script>", uuid.uuid4())
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):  # one of them the page's files, whatever their number
         content = alice_client.get("/rooms/general/").content.decode()
     assert "message 05" not in content and "message 06" in content
     assert content.index("message 06") < content.index("message 54")

@@ -1,5 +1,6 @@
 """The chat's models, one file per family; imported from here (`from rooms.models import Room`)."""
 
+from .attachment import Attachment
 from .link_preview import LinkPreview
 from .membership import Membership
 from .mention import Mention
@@ -9,6 +10,7 @@ from .reaction import Reaction, ReactionGroup
 from .room import Room, RoomQuerySet
 
 __all__ = [
+    "Attachment",
     "LinkPreview",
     "Membership",
     "Mention",

@@ -29,14 +29,17 @@ class MessageQuerySet(models.QuerySet["Message"]):
     def for_display(self) -> MessageQuerySet:
         """With everything the message partial shows (templates/rooms/partials.html), loaded in a fixed number
         of queries however many messages: the author's name and avatar (accounts.people), and each slot's: the
-        quoted message of a reply, the link card (its picture is served apart), the reactions."""
+        quoted message of a reply, the link card (its picture is served apart), the reactions, the files."""
         from .reaction import Reaction
 
         reactions = Reaction.objects.select_related(*(f"user__{r}" for r in naming.load_with_user)).order_by("pk")
         return (
             self.select_related("author__profile", "reply_to__author__profile", "link_preview")
             .defer("link_preview__image")
-            .prefetch_related(models.Prefetch("reactions", reactions))
+            .prefetch_related(
+                models.Prefetch("reactions", reactions),
+                models.Prefetch("attachments", to_attr="loaded_files"),
+            )
         )
 
 
@@ -115,6 +118,13 @@ class Message(models.Model):
         text = html.unescape(strip_tags(self.html)) if self.html else self.body
         line = next((line.strip() for line in text.splitlines() if line.strip()), "")
         return line if len(line) <= QUOTE_LENGTH else line[: QUOTE_LENGTH - 1] + "…"
+
+    @property
+    def files(self) -> list:
+        """Its files as loaded with it (for_display, or set by the send path: a plain list, so the partial
+        asks nothing of a text message); asked for otherwise."""
+        loaded = getattr(self, "loaded_files", None)
+        return loaded if loaded is not None else list(self.attachments.all())
 
     def reaction_groups(self) -> list[ReactionGroup]:
         """Its reactions by emoji, as the page shows them. A message that never changed has none, and is not

@@ -1,9 +1,10 @@
 """The chat's one path for every change, one module per feature: rooms (the list, creating, joining),
 membership (leaving, inviting, removing, involvement, settings, private/open, archiving), conversations (direct
-and group), messages (send, edit, remove), reactions, mentions (@names, @here, the
-Mentions page), read_state (read marks, unread counts, the sidebar), history, catch_up, previews (link cards),
-search (messages, people and rooms for the search box), and store (the send path's SQL). Views, consumers
-and the moderation app call the names gathered here; the feature modules import each other directly."""
+and group), messages (send, edit, remove), reactions, mentions (@names, @here, the Mentions page), read_state
+(read marks, unread counts, the sidebar), history, catch_up, previews (link cards), files (uploads,
+thumbnails, purging), search (messages, people and rooms for the search box), and store (the send path's SQL).
+Views, consumers and the moderation app call the names gathered here; the feature modules import each other
+directly."""
 
 from ..errors import ChatError
 from .catch_up import CATCH_UP_LIMIT, CATCH_UP_MAX_BYTES, catch_up_frame
@@ -16,6 +17,7 @@ from .conversations import (
     other_member,
     start_direct,
 )
+from .files import discard_upload, parse_file_ids, readable_file, upload
 from .history import PAGE_SIZE, around, history, newer
 from .membership import (
     invite,
@@ -77,6 +79,7 @@ __all__ = [
     "delete_message",
     "delete_messages",
     "direct_room",
+    "discard_upload",
     "dm_partner_ids",
     "edit_message",
     "existing_direct_room",
@@ -96,9 +99,11 @@ __all__ = [
     "newer",
     "other_member",
     "parse_client_id",
+    "parse_file_ids",
     "parse_number",
     "post_message",
     "react",
+    "readable_file",
     "remove_member",
     "remove_reactions",
     "room_ids_of",
@@ -113,6 +118,7 @@ __all__ = [
     "suggest_mentions",
     "unread_frame",
     "update_settings",
+    "upload",
     "visit",
     "welcome",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -18,6 +19,7 @@ import realtime
 from .. import access, frames, signals
 from ..errors import ChatError
 from ..models import Membership, Message, Room
+from . import files as uploads
 from . import mentions, previews, store
 from .rooms import join, members
 
@@ -70,11 +72,26 @@ def clean_body(body: str) -> str:
 
 
 def post_message(
-    user: AbstractBaseUser, room_id: int, body: str, client_id: uuid.UUID, reply_to: int | None = None
+    user: AbstractBaseUser,
+    room_id: int,
+    body: str,
+    client_id: uuid.UUID,
+    reply_to: int | None = None,
+    files: list[int] | None = None,
 ) -> PostResult:
     """Validate, save, then broadcast on commit. A replay of an already stored client id returns that one.
-    `reply_to`: the id of the message of the same room it answers."""
-    body = clean_body(body)
+    `reply_to`: the id of the message of the same room it answers; `files`: the person's uploads in the room
+    (services/files.py) it carries, the text then being their caption, which may be empty."""
+    body = clean_body(body) if body.strip() or not files else ""
+    # A message with files is stored in one transaction with them (all or none); text alone keeps the send
+    # path's single statement.
+    with transaction.atomic() if files else nullcontext():
+        return _post(user, room_id, body, client_id, reply_to, files)
+
+
+def _post(
+    user: AbstractBaseUser, room_id: int, body: str, client_id: uuid.UUID, reply_to: int | None, files: list[int] | None
+) -> PostResult:
     quoted = _quoted(room_id, reply_to) if reply_to is not None else None
     rendered = mentions.render(user, room_id, body)  # once, here: pages and frames show what is stored
     html, now = rendered.html, timezone.now()
@@ -99,6 +116,8 @@ def post_message(
         pk=message_id, room_id=room_id, author=user, seq=seq, changed_seq=seq, body=body, html=html,
         client_id=client_id, created_at=now, reply_to=quoted,
     )  # fmt: skip
+    # Shown with its files as loaded now (for_display's prefetch, without a query): none for text alone.
+    message.loaded_files = uploads.attach(user, message, files) if files else []
     if rendered.mentioned or rendered.here:
         mentions.record(message, rendered)
     # Writing in an open room means being in it (and having read it up to here). Only an open one: in any other,
@@ -218,5 +237,6 @@ def delete_messages(messages: QuerySet[Message], by: AbstractBaseUser) -> list[M
             for number, message in enumerate(in_room, start=last - len(in_room) + 1):
                 message.deleted_at, message.deleted_by, message.changed_seq = now, by, number
         Message.objects.bulk_update(doomed, ["deleted_at", "deleted_by", "changed_seq"], batch_size=1000)
+        uploads.schedule_purge(doomed)  # their files are not served from now on; their bytes go later
         transaction.on_commit(lambda: frames.broadcast(doomed), robust=True)
     return doomed

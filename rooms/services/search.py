@@ -22,7 +22,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import BooleanField, Q, QuerySet
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.html import escape
@@ -31,7 +31,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext
 
 from .. import access, naming
-from ..models import Membership, Message, Room
+from ..models import Attachment, Membership, Message, Room
 from ..search_query import Query, QueryError, is_cjk, parse
 
 CANDIDATES = 200  # matches ranked per query (see above)
@@ -99,7 +99,7 @@ def _messages(user: AbstractBaseUser, query: Query) -> tuple[QuerySet[Message], 
     if query.terms:
         found = found.filter(_text(query.terms))
     if "file" in query.has:
-        return found.none(), gettext("Roomcast does not take files yet, so has:file finds nothing.")
+        found = found.filter(Exists(Attachment.objects.filter(message=OuterRef("pk"))))
     return found, ""
 
 

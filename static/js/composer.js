@@ -1,4 +1,5 @@
-// The composer: what a send carries (refused here when blank or too long), a fresh client id for the next one,
+// The composer: what a send carries (its text, and the files uploads.js holds; refused here when blank or too
+// long, or while a file is still uploading), a fresh client id for the next one,
 // typing notices (at most one every 3 s), Enter to send (Shift+Enter for a new line), and closing it for good
 // when the socket is (signed out, banned, the conversation gone), its text left there to copy.
 import { saveText } from "./drafts.js";
@@ -7,6 +8,7 @@ import { add } from "./pending.js";
 import { stopReplying } from "./replies.js";
 import { isConnected, wsSend } from "./socket.js";
 import { text } from "./strings.js";
+import * as uploads from "./uploads.js";
 
 let closed = false;
 
@@ -31,13 +33,17 @@ function configSend(evt) {
   evt.preventDefault();
   if (closed) return;
   const { body, client_id: clientId, reply_to: replyTo } = evt.detail.parameters;
+  const files = uploads.ready();
   // Blank or too long never leaves the page (the server would refuse it, and past 1 MiB drop the socket).
-  const problem = body.trim() ? tooLong(body, Number(form.dataset.maxLength)) : text("empty");
+  // Files alone are a message: the text is their caption.
+  let problem = body.trim() || files.ids ? tooLong(body, Number(form.dataset.maxLength)) : text("empty");
+  if (files.busy) problem = text("uploads-busy");
   if (problem) {
     showStatus(problem);
     return;
   }
-  add(clientId, body, replyTo || "");
+  add(clientId, body, replyTo || "", files);
+  uploads.sent();
   stopReplying();
   form.elements.body.value = "";
   form.elements.client_id.value = uuid4();

@@ -5,7 +5,8 @@
 // pending.js (sending), drafts.js (what was written, kept in the browser), actions.js (edit, delete, report),
 // replies.js, reactions.js (the picker, my own pressed), mentions.js (highlight and badges), layout.js (drawer, members,
 // the pill, the tab's unread count), keyboard.js (shortcuts), avatar.js (a new picture's preview on the
-// settings page), search.js (the header's box and the results); anatomy.js and clock.js shape the list;
+// settings page), search.js (the header's box and the results), uploads.js (files for a message) and lightbox.js
+// (pictures opened large); anatomy.js and clock.js shape the list;
 // page.js and strings.js are what they share.
 import * as actions from "./actions.js";
 import * as avatar from "./avatar.js";
@@ -13,6 +14,7 @@ import * as composer from "./composer.js";
 import * as drafts from "./drafts.js";
 import * as keyboard from "./keyboard.js";
 import * as layout from "./layout.js";
+import * as lightbox from "./lightbox.js";
 import * as pending from "./pending.js";
 import * as reactions from "./reactions.js";
 import * as read from "./read.js";
@@ -23,6 +25,7 @@ import * as sidebar from "./sidebar.js";
 import * as socket from "./socket.js";
 import * as suggest from "./suggest.js";
 import * as timeline from "./timeline.js";
+import * as uploads from "./uploads.js";
 
 // On every (re)open, after the catch-up request: resend what was never answered, then mark read afresh.
 socket.onOpen(pending.resume);
@@ -34,7 +37,7 @@ socket.onFinalClose((reason) => {
   pending.stop();
 });
 
-const parts = [socket, timeline, sidebar, read, composer, suggest, pending, drafts, actions, reactions, replies, scroll, layout, keyboard, avatar, search];
+const parts = [socket, timeline, sidebar, read, composer, uploads, suggest, pending, drafts, actions, reactions, replies, scroll, layout, lightbox, keyboard, avatar, search];
 for (const part of parts) {
   part.start();
 }

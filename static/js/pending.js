@@ -60,12 +60,23 @@ function show(clientId) {
 
 const save = () =>
   drafts.saveUnsent(
-    [...pending].map(([id, send]) => ({ id, body: send.body, note: send.note || "", replyTo: send.replyTo })),
+    [...pending].map(([id, send]) => ({
+      id,
+      body: send.body,
+      note: send.note || "",
+      replyTo: send.replyTo,
+      files: send.files,
+    })),
   );
 
-// What goes on the wire: the composer's fields (reply_to only for a reply).
-const frameOf = (clientId, body, replyTo) =>
-  JSON.stringify({ body, client_id: clientId, ...(replyTo ? { reply_to: replyTo } : {}) });
+// What goes on the wire: the composer's fields (reply_to only for a reply, files only with files).
+const frameOf = (clientId, body, replyTo, files) =>
+  JSON.stringify({
+    body,
+    client_id: clientId,
+    ...(replyTo ? { reply_to: replyTo } : {}),
+    ...(files?.ids ? { files: files.ids } : {}),
+  });
 
 function append(clientId) {
   const messages = box();
@@ -73,17 +84,20 @@ function append(clientId) {
   const copy = clone("pending-message-template");
   copy.id = `pending-${clientId}`;
   copy.dataset.clientId = clientId;
-  copy.querySelector(".body").textContent = pending.get(clientId).body;
+  const { body, files } = pending.get(clientId);
+  copy.querySelector(".body").textContent = body;
+  if (files?.names?.length) copy.querySelector(".pending-files").textContent = text("files-attached", { names: files.names.join(", ") });
   messages.append(copy);
   show(clientId);
 }
 
 // The composer's send: it waits its turn. `live`: written while connected (so a wait is the person's pace).
-export function add(clientId, body, replyTo = "") {
+export function add(clientId, body, replyTo = "", files = null) {
   pending.set(clientId, {
     body,
     replyTo,
-    frame: frameOf(clientId, body, replyTo),
+    files,
+    frame: frameOf(clientId, body, replyTo, files),
     state: "queued",
     live: isConnected(),
   });
@@ -219,10 +233,12 @@ export function settleStatus() {
 // page knows. Those the page shows stored are forgotten.
 export function restore() {
   if (!box()) return;
-  for (const { id, body, note, replyTo } of drafts.loadUnsent()) {
+  for (const { id, body, note, replyTo, files } of drafts.loadUnsent()) {
     if (typeof id !== "string" || typeof body !== "string" || pending.has(id) || stored(id)) continue;
     const reply = typeof replyTo === "string" ? replyTo : "";
-    pending.set(id, { body, replyTo: reply, frame: frameOf(id, body, reply), state: "stuck", note });
+    const attached = typeof files?.ids === "string" && Array.isArray(files.names) ? files : null;
+    const frame = frameOf(id, body, reply, attached);
+    pending.set(id, { body, replyTo: reply, files: attached, frame, state: "stuck", note });
     append(id);
   }
   save();

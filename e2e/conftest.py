@@ -193,10 +193,53 @@ def live_daphne(django_db_blocker, env: dict[str, str] | None = None) -> Iterato
 
 
 @pytest.fixture(scope="session")
-def asgi_live_server(django_db_setup, django_db_blocker) -> Iterator[LiveServer]:
-    """The e2e tests' server, for the whole session."""
-    with live_daphne(django_db_blocker) as server:
-        yield server
+def asgi_live_server(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[LiveServer]:
+    """The e2e tests' server, for the whole session. Shared files go to a folder of the session's (the server
+    and the task workers read FILES_ROOT from the environment they start with)."""
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    root = tmp_path_factory.mktemp("files")
+    os.environ["FILES_ROOT"] = str(root)
+    files = {**settings.STORAGES["files"], "OPTIONS": {"location": root}}
+    with override_settings(STORAGES={**settings.STORAGES, "files": files}):  # scenes made here, read there
+        with live_daphne(django_db_blocker) as server:
+            yield server
+
+
+def _work(test_db_name: str) -> None:
+    """A task worker process: the settings as every process reads them, on the test database, where the tests'
+    loopback site may be reached for link previews (as the server's may not)."""
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.test.utils import override_settings
+
+    from tests.support.linked_site import LOOPBACK
+
+    settings.DATABASES["default"]["NAME"] = test_db_name
+    override_settings(LINK_PREVIEW_ALLOWED_NETWORKS=LOOPBACK).enable()
+    call_command("db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.1", verbosity=0)
+
+
+@pytest.fixture
+def task_worker(transactional_db, django_db_blocker) -> Iterator[None]:
+    """A db_worker for this test (link previews, thumbnails), in a fresh interpreter (as the e2e server is),
+    stopped (SIGTERM, as make run stops it) before the test's tables are flushed."""
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        name = connections["default"].settings_dict["NAME"]
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatsite.settings")
+    worker = multiprocessing.get_context("spawn").Process(target=_work, args=(name,), daemon=True)
+    worker.start()
+    yield
+    worker.terminate()
+    worker.join(timeout=10)
+    if worker.is_alive():
+        worker.kill()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -98,6 +98,8 @@ def build_scene() -> None:
     post(carol, general, LONG)
     spam = post(carol, general, "Buy followers, cheap!")
     attach_card(post(bob, general, FORMATTED))
+    share(bob, general, "The whiteboard, and the notes", ("board.png", "wall.jpg", "notes.pdf"))
+    share(carol, general, "", ("standup.mp4", "voice-note.mp3"))  # files alone: played in the message
     post(carol, general, "@alice can you share the agenda?")  # a mention: highlighted for alice
     last = post(bob, general, "Great, see you there.")
     services.mark_read(alice, general.pk, last.seq)
@@ -136,6 +138,28 @@ def attach_card(message) -> None:
     about = "What we ship this week, who does what, and when we meet to go over it."
     card = Card("The weekly plan", about, "Example", image, width, height, "The plan on a whiteboard")
     assert previews.attach(message.pk, "https://example.com/plan", card) is not None
+
+
+def share(user, room, caption: str, names: tuple[str, ...]) -> None:
+    """A message with files, as the page sends it, and the pictures' thumbnails as the worker makes them."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from rooms import services
+    from tests.support.linked_site import picture
+
+    contents = {
+        "png": picture(1200, 800), "jpg": picture(600, 900, "JPEG"), "pdf": b"%PDF-1.4\n%plan\n",
+        "mp4": b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(64),
+        "mp3": b"ID3\x03\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" * 16,
+    }  # fmt: skip
+    ids = []
+    for name in names:
+        data = contents[name.rpartition(".")[2]]
+        attachment, _ = services.upload(user, room.pk, SimpleUploadedFile(name, data))
+        ids.append(attachment.pk)
+    services.post_message(user, room.pk, caption, uuid.uuid4(), files=ids)
+    for pk in ids:
+        services.files.make_thumbnail.call(pk)
 
 
 def make_moderator(user) -> None:
@@ -210,6 +234,29 @@ def open_reaction_picker(page: Page) -> None:
     picker = page.get_by_role("dialog", name="Add reaction")
     picker.get_by_role("searchbox").fill("party")
     expect(picker.locator(".picker-results .picker-emoji").first).to_be_visible()
+
+
+def open_lightbox(page: Page) -> None:
+    page.locator(".attachment-image").first.click()
+    expect(page.get_by_role("dialog", name="Picture").locator("img")).to_have_js_property("complete", True)
+
+
+def refused_upload(page: Page) -> None:
+    """The composer holding an uploaded file and one refused (too large), with the reason."""
+    answer = {"id": 1, "name": "slides.pdf", "size": "8\xa0bytes", "notice": ""}
+    page.route(re.compile(r"/rooms/\d+/files/$"), lambda route: route.fulfill(status=201, json=answer))
+    page.locator("#composer-file-input").set_input_files(
+        [{"name": "slides.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4"}]
+    )
+    page.locator("#composer textarea").evaluate(  # larger than the limit: refused before it is sent
+        """(box) => {
+            const dt = new DataTransfer();
+            dt.items.add(new File([new Uint8Array(26 * 1024 * 1024)], "big.bin"));
+            box.dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true }));
+        }"""
+    )
+    expect(page.locator("#composer-files [role=alert]")).to_be_visible()
+    expect(page.locator("#composer-files .upload.ready")).to_contain_text("slides.pdf")
 
 
 def open_person_card(page: Page) -> None:
@@ -304,6 +351,8 @@ PAGES: dict[str, Callable[[Scene], Page]] = {
     "room-switcher": in_room(open_switcher),
     "room-shortcuts": in_room(open_shortcuts),
     "room-drawer": in_room(open_drawer),
+    "room-lightbox": in_room(open_lightbox),
+    "room-uploads": in_room(refused_upload),
     "room-unread-divider": at("/rooms/lobby/"),
     "room-not-joined": at("/rooms/design/"),
     "dm": at("/dm/bob/"),

@@ -171,6 +171,27 @@ def test_the_keyboard_reaches_everything(new_context, make_user):
     expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
 
 
+def share_a_chart(author, room) -> None:
+    """A picture shared as the page shares it (uploaded, then sent), its thumbnail made as the worker makes it."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image, ImageDraw
+
+    from rooms import services
+
+    chart = Image.new("RGB", (960, 480), "#f6f8fb")
+    draw = ImageDraw.Draw(chart)
+    for i, height in enumerate((140, 220, 180, 300, 260, 380)):
+        draw.rectangle((80 + i * 140, 440 - height, 180 + i * 140, 440), fill=("#3358d4", "#12a594")[i % 2])
+    draw.line((60, 440, 900, 440), fill="#596072", width=3)
+    data = io.BytesIO()
+    chart.save(data, "PNG")
+    upload, _ = services.upload(author, room.pk, SimpleUploadedFile("load-test.png", data.getvalue()))
+    services.post_message(author, room.pk, "Load test: p99 stays flat", uuid.uuid4(), files=[upload.pk])
+    services.files.make_thumbnail.call(upload.pk)
+
+
 def test_readme_screenshots_of_a_real_conversation(new_context, make_user):
     """Taken on every run from the running app: docs/screenshots/{light,dark}.png (and phone)."""
     from rooms import services
@@ -184,6 +205,10 @@ def test_readme_screenshots_of_a_real_conversation(new_context, make_user):
         (alice, "Morning! The release candidate is up on staging."),
         (bob, "Nice. I'll run the smoke tests now."),
         (bob, "All green: `make test` passes on **Chromium** and **Firefox** :tada:"),
+    ):
+        post(author, room, text)
+    in_thread(share_a_chart, bob, room)
+    for author, text in (
         (carol, "我看了一下中文界面，翻译都没问题。@alice"),
         (alice, 'Great, shipping at 3pm:\n```python\nVERSION = "2.0"  # formatting and emoji\n```'),
     ):
@@ -201,8 +226,9 @@ def test_readme_screenshots_of_a_real_conversation(new_context, make_user):
         for name, viewport in (("", DESKTOP), ("-phone", PHONE)):
             page = person(new_context, "alice", viewport=viewport, color_scheme=scheme)
             open_room(page, "general")
-            expect(messages(page)).to_have_count(6)
+            expect(messages(page)).to_have_count(7)
             expect(page.locator(".presence")).to_contain_text("Here now: alice")
+            expect(page.locator(".attachment-image img")).to_have_js_property("complete", True)
             page.mouse.move(0, 0)
             page.screenshot(path=SCREENSHOTS / f"{scheme}{name}.png")
             page.context.close()

@@ -5,33 +5,16 @@ linked site for anything."""
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import re
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.linked_site import LOOPBACK, LinkedSite
+from tests.support.linked_site import LinkedSite
 
 from .support import assert_not_reloaded, mark_page, messages, send
 from .test_design import alice_and_bob_in_launch
-
-
-def _work(test_db_name: str) -> None:
-    """The worker process: the settings as every process reads them, on the test database, where the loopback
-    site may be reached (as the server's may not)."""
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-    from django.test.utils import override_settings
-
-    settings.DATABASES["default"]["NAME"] = test_db_name
-    override_settings(LINK_PREVIEW_ALLOWED_NETWORKS=LOOPBACK).enable()
-    call_command("db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.1", verbosity=0)
 
 
 @pytest.fixture
@@ -41,26 +24,8 @@ def site() -> Iterator[LinkedSite]:
     site.close()
 
 
-@pytest.fixture
-def preview_worker(transactional_db, django_db_blocker) -> Iterator[None]:
-    """A db_worker for this test, in a fresh interpreter (as the e2e server is), stopped (SIGTERM, as make run
-    stops it) before the test's tables are flushed."""
-    from django.db import connections
-
-    with django_db_blocker.unblock():
-        name = connections["default"].settings_dict["NAME"]
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatsite.settings")
-    worker = multiprocessing.get_context("spawn").Process(target=_work, args=(name,), daemon=True)
-    worker.start()
-    yield
-    worker.terminate()
-    worker.join(timeout=10)
-    if worker.is_alive():
-        worker.kill()
-
-
 @pytest.mark.redis  # the worker reaches the server's sockets through Redis, as in production
-def test_a_link_gets_its_card_live_on_the_other_persons_page(new_context, make_user, site, preview_worker):
+def test_a_link_gets_its_card_live_on_the_other_persons_page(new_context, make_user, site, task_worker):
     _, alice, bob = alice_and_bob_in_launch(new_context, make_user)
     mark_page(bob)
     url = site.story()

@@ -54,14 +54,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Mark every test under e2e/ and run those tests after everything else.
 
     Before the other hooks: the `e2e` marker (so -m e2e / -m "not e2e" select on it) and a committed
-    database (the server process must see the rows a test writes). After them (-m deselection,
+    database (the server process must see the rows a test writes), emptied after each test but in a module
+    whose tests share one scene. After them (-m deselection,
     pytest-django's own reordering): e2e last, because once pytest-playwright has started, the main thread
     carries a "running" event loop for the rest of the session, which would break tests from tests/.
     """
     for item in items:
         if _is_e2e(item):
             item.add_marker(pytest.mark.e2e)
-            item.add_marker(pytest.mark.django_db(transaction=True))
+            # A module sharing one scene commits it and empties the tables itself (shared_scene): its tests only
+            # need the database there, in a transaction of their own that nothing writes to.
+            shared = item.get_closest_marker("shared_scene") is not None
+            item.add_marker(pytest.mark.django_db(transaction=not shared))
     result = yield
     items[:] = [i for i in items if not _is_e2e(i)] + [i for i in items if _is_e2e(i)]
     return result
@@ -267,11 +271,21 @@ def _e2e_test() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _server_quiet_before_flush(transactional_db) -> Iterator[None]:
+def _server_quiet_before_flush(request: pytest.FixtureRequest) -> Iterator[None]:
     """After a test (its browser contexts are closed first: they are its own fixtures), wait until the server
-    has finished what their last requests and sockets started in the database, before the flush empties it:
-    a query still running then deadlocked with the flush's TRUNCATE (seen once in CI)."""
+    has finished what their last requests and sockets started in the database, before the flush empties it.
+    A module marked shared_scene builds its scene once and empties the database itself at its end."""
+    if request.node.get_closest_marker("shared_scene"):
+        yield
+        return
+    request.getfixturevalue("transactional_db")
     yield
+    server_quiet()
+
+
+def server_quiet() -> None:
+    """Wait until no other connection is running a query: one still running when a flush's TRUNCATE starts
+    deadlocked with it (seen once in CI)."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
@@ -292,6 +306,21 @@ def _server_quiet_before_flush(transactional_db) -> Iterator[None]:
             elif time.monotonic() - quiet_since >= QUIET_BEFORE_FLUSH:
                 return
             time.sleep(0.02)
+
+
+@contextmanager
+def shared_scene(django_db_blocker, build: Callable[[], None]) -> Iterator[None]:
+    """A module's scene, built once for its tests (marked shared_scene), and the tables emptied after the last,
+    as a transactional test's flush does."""
+    from django.core.management import call_command
+
+    with django_db_blocker.unblock():  # for the module's tests too: they ask for no database fixture
+        in_thread(build)
+        try:
+            yield
+        finally:
+            server_quiet()
+            call_command("flush", interactive=False, verbosity=0)
 
 
 # ---- seeding through the service layer ---------------------------------------------------------------------

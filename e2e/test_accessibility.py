@@ -7,7 +7,8 @@ with its error, the moderator's report queue. The theme is the browser's (Playwr
 are checked in the account's theme over the browser's opposite one too.
 
 People are signed in with a session cookie (Django's force_login): the log-in form is a page checked here
-itself, and going through it for each of the ~90 tests would double the time they take.
+itself, and going through it for each of the ~90 tests would double the time they take. For the same reason
+the scene is built once for the module (pages only look; what looking changes is put back before each test).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pytest
 from playwright.sync_api import Error, Page, expect
 
 from .axe import assert_accessible, axe_source, inject
-from .conftest import LiveServer, _make_user, in_thread, instrument, live_daphne
+from .conftest import LiveServer, _make_user, in_thread, instrument, live_daphne, shared_scene
 from .support import message_action, wait_for_socket
 
 VIEWPORTS = {
@@ -35,6 +36,7 @@ FORMATTED = (
     '```python\ndef plan(items: list[str]) -> int:\n    # count them\n    return len(items) + 1  # "one more"\n```'
 )
 MISSING = "/rooms/no-such-room/"
+pytestmark = pytest.mark.shared_scene
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +85,7 @@ def build_scene() -> None:
     One thread (and database connection) for all of it: in_thread per call costs a connection each."""
     from moderation import services as moderation
     from rooms import services
+    from rooms.models import Membership
 
     alice, bob, carol, mod = (_make_user(name) for name in ("alice", "bob", "carol", "mod"))
 
@@ -126,6 +129,7 @@ def build_scene() -> None:
     group = services.group_room(alice, [bob.pk, carol.pk])
     post(carol, group, "A group of three.")
     make_moderator(mod)
+    READ_MARKS[:] = Membership.objects.values_list("pk", "last_read_seq")
 
 
 def attach_card(message) -> None:
@@ -148,7 +152,7 @@ def share(user, room, caption: str, names: tuple[str, ...]) -> None:
     from tests.support.linked_site import picture
 
     contents = {
-        "png": picture(1200, 800), "jpg": picture(600, 900, "JPEG"), "pdf": b"%PDF-1.4\n%plan\n",
+        "png": picture(480, 320), "jpg": picture(240, 360, "JPEG"), "pdf": b"%PDF-1.4\n%plan\n",
         "mp4": b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(64),
         "mp3": b"ID3\x03\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" * 16,
     }  # fmt: skip
@@ -387,11 +391,37 @@ PAGES: dict[str, Callable[[Scene], Page]] = {
 LOOKS = [("light", "desktop"), ("dark", "phone")]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _scene(django_db_setup, asgi_live_server, django_db_blocker) -> Iterator[None]:
+    """The scene, built once for the module: no test changes what another checks (pages only look, and what
+    looking changes, read marks and the theme, is put back before each test)."""
+    axe_source()  # skips (fails under CI) before building anything if axe-core is not installed
+    with shared_scene(django_db_blocker, build_scene):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _as_built() -> None:
+    """Read marks as the scene set them (opening a room or conversation marks it read: the unread divider and
+    the sidebar's counts must show in every test), and alice's theme back to the browser's."""
+
+    def restore() -> None:
+        from accounts.models import Profile
+        from rooms.models import Membership
+
+        for pk, seq in READ_MARKS:
+            Membership.objects.filter(pk=pk).update(last_read_seq=seq)
+        Profile.objects.filter(user__username="alice").update(theme="")
+
+    in_thread(restore)
+
+
+READ_MARKS: list[tuple[int, int]] = []  # (membership, last read seq), as build_scene left them
+
+
 @pytest.mark.parametrize(("theme", "viewport"), LOOKS)
 @pytest.mark.parametrize("name", list(PAGES))
 def test_page_has_no_accessibility_violations(name, theme, viewport, new_context, base_url, request) -> None:
-    axe_source()  # skips (fails under CI) before building anything if axe-core is not installed
-    in_thread(build_scene)
     scene = Scene({"color_scheme": theme, **VIEWPORTS[viewport]}, new_context, base_url, request)
     page = settled(PAGES[name](scene))
     assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches") == (theme == "dark")
@@ -405,8 +435,6 @@ def test_the_accounts_theme_over_the_browsers_has_no_accessibility_violations(
     name, account_theme, browser_theme, viewport, new_context, base_url, request
 ) -> None:
     """The theme chosen in the settings wins over the browser's: the pages in it pass too."""
-    axe_source()
-    in_thread(build_scene)
     in_thread(choose_theme, "alice", account_theme)
     scene = Scene({"color_scheme": browser_theme, **VIEWPORTS[viewport]}, new_context, base_url, request)
     page = settled(PAGES[name](scene))

@@ -10,7 +10,7 @@ rooms/protocol.py) and word the refusal themselves. Writes share one bucket and 
 when it is empty. A page's catch-up (an expensive query) has its own lenient bucket and waits its turn
 instead, since a page whose catch-up is refused would show a stale room; only a client asking for far more
 is refused. Typing notices and read marks have quiet buckets of their own (past them the frame is dropped:
-nothing to tell), and so do opening a socket and creating a room.
+nothing to tell), and so do opening a socket, creating a room and uploading a file.
 
 Before any of these, each socket has a budget of frames in memory (`FrameBudget`), checked before a frame is
 even parsed: the person-wide buckets above cost a Redis round trip each, which a flood of frames must not.

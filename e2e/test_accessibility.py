@@ -371,6 +371,7 @@ PAGES: dict[str, Callable[[Scene], Page]] = {
     "search": at("/search/?q=plan"),  # messages, what matched marked (axe skips one-character text)
     "search-names": at("/search/?q=r"),  # people, rooms and messages
     "search-mistake": at("/search/?q=before:someday"),  # the mistake said, and how to search
+    "search-files": at("/search/?q=has:file"),  # messages with files, named (some have no text)
     "settings": at("/accounts/settings/"),
     "security": at("/accounts/security/"),
     "sessions": at("/accounts/sessions/"),

@@ -1,8 +1,8 @@
-"""Files in the browser: alice attaches them with the 📎 button (each shows its progress, and one is cancelled),
-by dropping them on the conversation and by pasting a picture; bob sees the message with its files at once and
-the picture's thumbnail arrive live from the task worker, then opens it large and steps through the pictures
-with the keyboard. Refusals (too large, an HTML page named .png) are said on the file's own line, and the
-caption being written stays."""
+"""Files in the browser: alice attaches them with the 📎 button (each shows its progress, one is cancelled, and
+the message she sends meanwhile goes once they are up), by dropping them on the conversation and by pasting a
+picture; bob sees each message with its files at once and the picture's thumbnail arrive live from the task
+worker, then opens it large and steps through the pictures with the keyboard. Refusals (too large, an HTML page
+named .png, an eleventh file) are said on the file's own line, and the caption being written stays."""
 
 from __future__ import annotations
 
@@ -78,8 +78,8 @@ def test_files_by_button_drop_and_paste_reach_the_room_and_the_thumbnail_arrives
     expect(alice.get_by_role("progressbar", name="Uploading chart.png")).to_be_visible()
     expect(alice.get_by_role("progressbar", name="Uploading mistake.txt")).to_be_visible()
     alice.locator("#composer textarea").fill("Q3 numbers")
-    alice.locator("#composer textarea").press("Enter")
-    expect(alice.locator("#composer-status")).to_have_text("Wait until the files have finished uploading, then send.")
+    alice.locator("#composer textarea").press("Enter")  # while they upload: it goes once they are up
+    expect(alice.locator("#composer-status")).to_have_text("Sends as soon as the files have uploaded.")
     alice.get_by_role("button", name="Remove mistake.txt").click()
     expect(tray_item(alice, "mistake.txt")).to_have_count(0)
     alice.unroute(UPLOAD)
@@ -88,19 +88,24 @@ def test_files_by_button_drop_and_paste_reach_the_room_and_the_thumbnail_arrives
             route.continue_()
         except Error:  # the cancelled one: the page aborted its request
             pass
-    expect(tray_item(alice, "chart.png")).to_contain_text(re.compile(r"\d+(\.\d)?\s(bytes|KB)"))  # uploaded
+    first = messages(bob).last
+    expect(first.locator(".body")).to_have_text("Q3 numbers")
+    expect(first.locator(".attachment-image")).to_have_count(1)
+    expect(alice.locator("#composer-files")).to_be_hidden()
+    expect(alice.locator("#composer-status")).to_be_empty()
 
-    # Dropped on the conversation, and a pasted screenshot.
+    # Dropped on the conversation, and a pasted screenshot: files alone, no caption.
     drop(alice, "notes.txt", "minutes of the call")
     paste_picture(alice, "screenshot.png")
-    expect(alice.locator("#composer-files .upload.ready")).to_have_count(3)
+    expect(alice.locator("#composer-files .upload.ready")).to_have_count(2)
+    expect(tray_item(alice, "notes.txt")).to_contain_text(re.compile(r"\d+\s(bytes|KB)"))  # uploaded, its size
     alice.locator("#composer textarea").press("Enter")
     expect(alice.locator("#composer-files")).to_be_hidden()
 
     message = messages(bob).last
-    expect(message.locator(".body")).to_have_text("Q3 numbers")
     expect(message.locator(".attachment-card")).to_contain_text("notes.txt")
-    pictures = message.locator(".attachment-image")
+    expect(message.locator(".attachment-image")).to_have_count(1)
+    pictures = bob.locator(".messages .attachment-image")
     expect(pictures).to_have_count(2)
     chart = pictures.first
     expect(chart.locator("img")).to_have_attribute("src", re.compile(r"^/files/\d+/thumbnail/$"))  # live
@@ -108,7 +113,7 @@ def test_files_by_button_drop_and_paste_reach_the_room_and_the_thumbnail_arrives
     box = chart.locator("img").bounding_box()
     assert (round(box["width"]), round(box["height"])) == (360, 180)  # its box, as reserved
     assert chart.locator("img").evaluate("img => img.naturalWidth") == 720  # the thumbnail, for sharp screens
-    expect(messages(alice).last.locator(".attachment-image img")).to_have_count(2)  # hers too
+    expect(alice.locator(".messages .attachment-image img")).to_have_count(2)  # hers too
     assert_not_reloaded(bob)
     assert alice.evaluate("document.querySelectorAll('.attachment-card').length") == 1  # not mistake.txt
 
@@ -153,3 +158,11 @@ def test_refused_files_say_why_on_their_own_line_and_the_caption_stays(new_conte
     alice.get_by_role("button", name="Remove cat.png").click()
     alice.get_by_role("button", name="Remove dump.bin").click()
     expect(alice.locator("#composer-files")).to_be_hidden()
+    # Eleven at once: the eleventh is refused at once (a message carries ten), the ten go up.
+    alice.locator("#composer-file-input").set_input_files(
+        [{"name": f"page-{n:02d}.txt", "mimeType": "text/plain", "buffer": b"x"} for n in range(1, 12)]
+    )
+    expect(tray_item(alice, "page-11.txt").get_by_role("alert")).to_have_text(
+        "A message can carry up to 10 files: send these first, then the rest."
+    )
+    expect(alice.locator("#composer-files .upload.ready")).to_have_count(10)

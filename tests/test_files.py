@@ -467,5 +467,7 @@ def test_has_file_finds_the_messages_with_files(people):
     alice, general = people["alice"], people["general"]
     services.post_message(alice, general.pk, "no file here", uuid.uuid4())
     with_file = shared(alice, general, "plan.pdf", body="the plan").message
+    alone = shared(alice, general, "budget.xlsx", b"PK\x03\x04" + bytes(40)).message  # no caption
     page = signed_in(alice).get(reverse("rooms:search"), {"q": "has:file"}).content.decode()
     assert f"/m/{with_file.pk}/" in page and "no file here" not in page
+    assert "📎 plan.pdf" in page and "📎 budget.xlsx" in page and f"/m/{alone.pk}/" in page  # named

@@ -22,7 +22,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.html import escape
@@ -223,10 +223,12 @@ def snippet(body: str, terms: tuple[str, ...]) -> SafeString:
 
 
 def _hits(user: AbstractBaseUser, query: Query, ids: list[int], bodies: dict[int, str]) -> list[Hit]:
-    """The page's messages, in the page's order, with their authors, rooms and (in direct conversations) the
-    other person, named and pictured: one query, and one more when the page has direct conversations."""
-    messages = Message.objects.filter(pk__in=ids).select_related(
-        "room", "author", *(f"author__{r}" for r in naming.load_with_user)
+    """The page's messages, in the page's order, with their authors, rooms, files and (in direct conversations)
+    the other person, named and pictured: two queries, and one more when the page has direct conversations."""
+    messages = (
+        Message.objects.filter(pk__in=ids)
+        .select_related("room", "author", *(f"author__{r}" for r in naming.load_with_user))
+        .prefetch_related(Prefetch("attachments", to_attr="loaded_files"))  # named in the hit: files alone
     )
     by_id = {m.pk: m for m in messages}
     directs = [m.room_id for m in by_id.values() if m.room.is_direct]

@@ -19,9 +19,9 @@ export function tooLong(body, limit) {
   return length > limit ? text("too-long", { length: number(length), limit: number(limit) }) : "";
 }
 
-function showStatus(problem) {
+function showStatus(problem, kind = "error") {
   const status = document.getElementById("composer-status");
-  status.className = "composer-status error";
+  status.className = `composer-status ${kind}`;
   status.textContent = problem;
 }
 
@@ -36,8 +36,16 @@ function configSend(evt) {
   const files = uploads.ready();
   // Blank or too long never leaves the page (the server would refuse it, and past 1 MiB drop the socket).
   // Files alone are a message: the text is their caption.
-  let problem = body.trim() || files.ids ? tooLong(body, Number(form.dataset.maxLength)) : text("empty");
-  if (files.busy) problem = text("uploads-busy");
+  if (files.busy) {
+    // Sent by itself once the files are up (the person may still change the text meanwhile).
+    showStatus(text("uploads-busy"), "");
+    uploads.whenReady(() => {
+      showStatus("", "");
+      form.requestSubmit();
+    });
+    return;
+  }
+  const problem = body.trim() || files.ids ? tooLong(body, Number(form.dataset.maxLength)) : text("empty");
   if (problem) {
     showStatus(problem);
     return;

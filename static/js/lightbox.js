@@ -1,6 +1,6 @@
 // Pictures opened large: a click on a message's picture shows the original in a dialog over the page (a
 // modal <dialog>: focus stays in it, Esc closes it), ← and → step through the pictures on the page, and
-// closing returns focus to the picture it was opened from. Without the script the link opens the picture.
+// closing returns focus to the picture last shown (where the reader now is). Without the script the link opens the picture.
 let current = null;
 
 const dialog = () => document.getElementById("lightbox");

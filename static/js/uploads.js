@@ -12,6 +12,20 @@ const form = () => document.getElementById("composer");
 const tray = () => document.getElementById("composer-files");
 const open = () => form() && !form().classList.contains("closed");
 
+// Once nothing is uploading any more, the send that waited for it goes (files refused meanwhile stay here,
+// with why, and do not go).
+function settled() {
+  if (onReady && ![...items.values()].some((item) => item.state === "uploading")) {
+    const send = onReady;
+    onReady = null;
+    send();
+  }
+}
+
+export function whenReady(send) {
+  onReady = send;
+}
+
 function fail(item, problem) {
   item.state = "failed";
   item.li.classList.add("failed");
@@ -19,6 +33,7 @@ function fail(item, problem) {
   const note = item.li.querySelector(".upload-note");
   note.textContent = problem;
   note.setAttribute("role", "alert");
+  settled();
 }
 
 function upload(item) {
@@ -40,6 +55,7 @@ function upload(item) {
       item.li.classList.add("ready");
       item.li.querySelector(".upload-size").textContent = answer.size;
       item.li.querySelector(".upload-note").textContent = answer.notice || "";
+      settled();
     } else if (answer.error) {
       fail(item, answer.error);
     } else if (xhr.status === 413) {
@@ -55,8 +71,12 @@ function upload(item) {
   xhr.send(body);
 }
 
+const MAX_FILES = 10; // per message, as the server counts them (rooms.models.Attachment.MAX_PER_MESSAGE)
+let onReady = null; // a send waiting for the uploads in progress (composer.js)
+
 export function add(file) {
   if (!open()) return;
+  const taken = [...items.values()].filter((item) => item.state !== "failed").length;
   const key = String(nextKey++);
   const li = clone("upload-template");
   li.dataset.key = key;
@@ -67,8 +87,10 @@ export function add(file) {
   tray().hidden = false;
   const item = { file, li, state: "uploading" };
   items.set(key, item);
-  // Past the limit it is not even sent: the answer is known, and the upload would take a while to get it.
-  if (file.size > Number(form().dataset.maxUpload)) {
+  // Past the limits it is not even sent: the answer is known, and the upload would take a while to get it.
+  if (taken >= MAX_FILES) {
+    fail(item, text("upload-too-many", { limit: MAX_FILES }));
+  } else if (file.size > Number(form().dataset.maxUpload)) {
     fail(item, text("upload-too-large", { name: file.name, limit: form().dataset.maxUploadLabel }));
   } else {
     upload(item);
@@ -87,6 +109,7 @@ function remove(key) {
   }
   item.li.remove();
   tray().hidden = items.size === 0;
+  settled();
 }
 
 // What the send carries: the ids of the uploaded files ("12,13") and their names (shown on the message while
@@ -151,7 +174,13 @@ function chosen(evt) {
   evt.target.value = ""; // the same file can be chosen again
 }
 
+// Leaving the page while a file uploads loses it: the browser asks first.
+function leaving(evt) {
+  if ([...items.values()].some((item) => item.state === "uploading")) evt.preventDefault();
+}
+
 export function start() {
+  window.addEventListener("beforeunload", leaving);
   document.addEventListener("dragover", dragOver);
   document.addEventListener("dragleave", dragLeave);
   document.addEventListener("drop", drop);

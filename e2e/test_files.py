@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Error, expect
 
-from .support import assert_not_reloaded, mark_page, messages
+from .support import assert_not_reloaded, mark_page, message_action, messages
 from .test_design import alice_and_bob_in_launch
 
 UPLOAD = re.compile(r"/rooms/\d+/files/$")
@@ -129,6 +129,15 @@ def test_files_by_button_drop_and_paste_reach_the_room_and_the_thumbnail_arrives
     bob.keyboard.press("Escape")
     expect(lightbox).to_be_hidden()
     expect(pictures.last).to_be_focused()
+
+    # alice deletes the first message: asked about its files too, and bob's page drops it, its picture gone.
+    asked = []
+    alice.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    chart_address = chart.get_attribute("href")
+    message_action(alice, messages(alice).filter(has_text="Q3 numbers"), "Delete")
+    expect(bob.locator(".messages .attachment-image")).to_have_count(1)
+    assert asked == ["Delete this message and its files for everyone?"]
+    assert bob.request.get(chart_address).status == 404
 
 
 def test_refused_files_say_why_on_their_own_line_and_the_caption_stays(new_context, make_user):

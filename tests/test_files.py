@@ -108,6 +108,7 @@ async def test_a_picture_reaches_the_room_in_its_box_then_its_thumbnail_arrives_
     # Upright (the phone's rotation tag applied): 200 x 400, its box reserved before any picture arrives.
     assert 'data-width="200" data-height="400"' in first
     assert 'class="thumbnail-pending" width="135" height="270"' in first
+    assert 'class="thumbnail-preparing">holiday.jpg (preparing its preview)<' in first  # said over the box
     assert "the view" in first
     message = await database_sync_to_async(Message.objects.get)(attachments=file_id)
     await database_sync_to_async(run_queued_tasks)()  # the worker: the thumbnail

@@ -140,7 +140,8 @@ function clicked(evt) {
   } else if (button.classList.contains("react")) {
     openPicker(article, article.querySelector(".menu-toggle"));
   } else if (button.classList.contains("delete")) {
-    if (confirm(text("confirm-delete"))) wsSend({ action: "delete", message_id: messageIdOf(article) });
+    const question = article.querySelector(".attachments") ? "confirm-delete-files" : "confirm-delete";
+    if (confirm(text(question))) wsSend({ action: "delete", message_id: messageIdOf(article) });
   } else if (button.classList.contains("report")) {
     openReport(article);
   } else {

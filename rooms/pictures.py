@@ -68,8 +68,10 @@ def clean_copy(image: Image.Image) -> bytes | None:
     if getattr(image, "is_animated", False):
         return None
     upright = ImageOps.exif_transpose(image)
-    if upright.mode not in ("RGB", "L") and not (upright.mode == "RGBA" and image.format != "JPEG"):
-        upright = upright.convert("RGBA" if upright.has_transparency_data and image.format != "JPEG" else "RGB")
+    keeps_alpha = image.format != "JPEG" and upright.has_transparency_data
+    mode = "RGBA" if keeps_alpha else "L" if upright.mode == "L" else "RGB"
+    if upright.mode != mode:  # a palette, 16-bit or CMYK picture: plain pixels, as its format writes them
+        upright = upright.convert(mode)
     out = io.BytesIO()
     options = {"JPEG": {"quality": 92}, "WEBP": {"quality": 90}}.get(image.format, {})
     _pixels_only(upright).save(out, image.format, **options)

@@ -20,7 +20,7 @@ from realtime import limits, presence
 from . import access, naming, services, shortcodes
 from .errors import slow_down
 from .forms import RoomForm, RoomSettingsForm
-from .models import Membership, Message, Room
+from .models import Attachment, Membership, Message, Room
 
 User = get_user_model()
 ROOMS_PER_PAGE = 50
@@ -259,6 +259,7 @@ def _conversation(request: HttpRequest, room: Room, **context) -> HttpResponse:
         "client_id": uuid.uuid4(),
         "max_length": Message.MAX_LENGTH,
         "max_upload": services.files.limit_bytes(),
+        "max_files": Attachment.MAX_PER_MESSAGE,
     }
     return render(request, "rooms/room.html", context)
 

@@ -197,6 +197,9 @@ def test_a_send_may_carry_only_the_persons_own_unsent_uploads_in_that_room(peopl
     assert message.body == "" and [a.pk for a in message.attachments.all()] == [mine]  # files alone, no caption
     with pytest.raises(services.ChatError, match="no longer there"):
         send_with_files(alice, general, [mine])  # sent already
+    first, second = (upload(signed_in(alice), general, f"{n}.txt", b"x").json()["id"] for n in ("first", "second"))
+    shown = Message.objects.for_display().get(pk=send_with_files(alice, general, [second, first]).pk)
+    assert [a.pk for a in shown.files] == [second, first]  # in the order the send named them
 
 
 # ---- who may have it ---------------------------------------------------------------------------------------------

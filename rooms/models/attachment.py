@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from .message import Message
@@ -65,7 +66,7 @@ class Attachment(models.Model):
 
         return describe(self.content_type)
 
-    @property
+    @cached_property  # the partial asks for its width and height several times
     def box(self) -> tuple[int, int]:
         """The inline picture's box: the image scaled to fit BOX (never up), so the page keeps its place."""
         width, height = self.width or 1, self.height or 1

@@ -19,7 +19,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Case, Q, Sum, Value, When
 from django.tasks import task
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -132,13 +132,10 @@ def attach(user: AbstractBaseUser, message: Message, ids: list[int]) -> list[Att
     """Give the person's unsent uploads in the message's room to the message, inside its transaction. All or
     nothing: one that is gone (taken back, purged, sent already) refuses the message."""
     unsent = Attachment.objects.filter(pk__in=ids, uploader=user, room_id=message.room_id, message__isnull=True)
-    if unsent.update(message=message) != len(ids):
+    in_order = Case(*(When(pk=pk, then=Value(position)) for position, pk in enumerate(ids)))
+    if unsent.update(message=message, position=in_order) != len(ids):
         raise ChatError(gettext("A file of this message is no longer there: attach it again."), code="files")
-    files = {a.pk: a for a in Attachment.objects.filter(pk__in=ids)}
-    for position, pk in enumerate(ids):
-        files[pk].position = position
-    Attachment.objects.bulk_update(files.values(), ["position"])
-    return [files[pk] for pk in ids]
+    return list(Attachment.objects.filter(pk__in=ids))  # ordered by position
 
 
 def readable_file(user: AbstractBaseUser, attachment_id: int) -> Attachment | None:
@@ -158,10 +155,9 @@ def make_thumbnail(attachment_id: int) -> None:
         return
     made: list[str] = []  # keys written here, to delete if the file went meanwhile
     try:
+        # Read once (from object storage, a download) and decoded once: the thumbnail comes from the same pixels.
         with storage().open(attachment.key) as source, pictures.opened(source, kinds.MAX_PIXELS) as image:
             clean = pictures.clean_copy(image)
-        # Opened afresh: clean_copy decoded the picture, and a thumbnail decodes at a reduced size (JPEG's draft).
-        with storage().open(attachment.key) as source, pictures.opened(source, kinds.MAX_PIXELS) as image:
             thumbnail, width, height = pictures.small_webp(image, THUMBNAIL_SIDE, quality=82)
         made.append(storage().save(_new_key(), ContentFile(thumbnail)))
         if clean is not None:
@@ -194,13 +190,14 @@ def make_thumbnail(attachment_id: int) -> None:
 def _changed(message_id: int) -> None:
     """A sent message's file changed: the message takes the room's next change number and goes to its pages on
     commit (unless it was removed)."""
-    message = Message.objects.select_for_update().filter(pk=message_id, deleted_at__isnull=True).first()
+    # Loaded as the page shows it after the file's row was written: its files as they are now.
+    messages = Message.objects.for_display().select_for_update(of=("self",))
+    message = messages.filter(pk=message_id, deleted_at__isnull=True).first()
     if message is None:
         return
-    seq, _ = store.next_change(message.room_id)
-    Message.objects.filter(pk=message_id).update(changed_seq=seq)
-    shown = Message.objects.for_display().get(pk=message_id)
-    transaction.on_commit(lambda: frames.broadcast([shown]), robust=True)
+    message.changed_seq, _ = store.next_change(message.room_id)
+    message.save(update_fields=["changed_seq"])
+    transaction.on_commit(lambda: frames.broadcast([message]), robust=True)
 
 
 def schedule_purge(messages: list[Message]) -> None:

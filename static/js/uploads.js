@@ -7,15 +7,17 @@ import { text } from "./strings.js";
 
 const items = new Map(); // key -> { file, li, state: "uploading" | "ready" | "failed", xhr, id }
 let nextKey = 0;
+let onReady = null; // a send waiting for the uploads in progress (composer.js)
 
 const form = () => document.getElementById("composer");
 const tray = () => document.getElementById("composer-files");
 const open = () => form() && !form().classList.contains("closed");
+const uploading = () => [...items.values()].some((item) => item.state === "uploading");
 
 // Once nothing is uploading any more, the send that waited for it goes (files refused meanwhile stay here,
 // with why, and do not go).
 function settled() {
-  if (onReady && ![...items.values()].some((item) => item.state === "uploading")) {
+  if (onReady && !uploading()) {
     const send = onReady;
     onReady = null;
     send();
@@ -71,9 +73,6 @@ function upload(item) {
   xhr.send(body);
 }
 
-const MAX_FILES = 10; // per message, as the server counts them (rooms.models.Attachment.MAX_PER_MESSAGE)
-let onReady = null; // a send waiting for the uploads in progress (composer.js)
-
 export function add(file) {
   if (!open()) return;
   const taken = [...items.values()].filter((item) => item.state !== "failed").length;
@@ -88,8 +87,9 @@ export function add(file) {
   const item = { file, li, state: "uploading" };
   items.set(key, item);
   // Past the limits it is not even sent: the answer is known, and the upload would take a while to get it.
-  if (taken >= MAX_FILES) {
-    fail(item, text("upload-too-many", { limit: MAX_FILES }));
+  const most = Number(form().dataset.maxFiles); // a message's, as the server counts them
+  if (taken >= most) {
+    fail(item, text("upload-too-many", { limit: most }));
   } else if (file.size > Number(form().dataset.maxUpload)) {
     fail(item, text("upload-too-large", { name: file.name, limit: form().dataset.maxUploadLabel }));
   } else {
@@ -117,7 +117,7 @@ function remove(key) {
 export function ready() {
   const done = [...items.values()].filter((item) => item.state === "ready");
   return {
-    busy: [...items.values()].some((item) => item.state === "uploading"),
+    busy: uploading(),
     ids: done.map((item) => item.id).join(","),
     names: done.map((item) => item.file.name),
   };
@@ -176,7 +176,7 @@ function chosen(evt) {
 
 // Leaving the page while a file uploads loses it: the browser asks first.
 function leaving(evt) {
-  if ([...items.values()].some((item) => item.state === "uploading")) evt.preventDefault();
+  if (uploading()) evt.preventDefault();
 }
 
 export function start() {

@@ -37,7 +37,7 @@ PORT ?= 8000
 # server failing): job control (set -m) gives the worker a process group of its own, its reloader's child included.
 run: $(VENV)/.runtime
 	$(PY) manage.py migrate
-	set -m; $(PY) manage.py db_worker & worker=$$!; trap 'kill -TERM -$$worker 2>/dev/null' EXIT; \
+	set -m; nice -n 10 $(PY) manage.py db_worker & worker=$$!; trap 'kill -TERM -$$worker 2>/dev/null' EXIT; \
 		$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 demo: $(VENV)/.runtime

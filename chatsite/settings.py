@@ -202,6 +202,19 @@ ROOMS_PER_HOUR = float(os.environ.get("ROOMS_PER_HOUR", "20"))
 # Background work goes to a queue in the database, run by `manage.py db_worker` (make run starts one; production
 # runs its own), so none of it is done while a request or a socket waits.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Web Push (rooms/notify/push.py): the VAPID key pair `manage.py vapid_keys` makes; without it, devices get no
+# pushes (pages in hidden tabs and away emails still notify). VAPID_SUBJECT: how push services reach the admin.
+VAPID_PUBLIC_KEY = os.environ.get("VAPID_PUBLIC_KEY", "")
+VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY", "")
+VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:admin@localhost")
+# The push services devices may subscribe through (the server posts to them): the browsers' own. Comma-separated.
+PUSH_SERVICES = os.environ.get(
+    "PUSH_SERVICES",
+    "https://fcm.googleapis.com,https://push.services.mozilla.com,https://notify.windows.com,https://push.apple.com",
+).split(",")
+# The site's address as people reach it: links in emails, which are sent without a request to read it from.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+
 # Link previews (rooms/previews/fetch.py) reach public addresses only. These networks are allowed besides
 # (e.g. ["127.0.0.1/32"]: the tests' loopback site); empty in every deployment.
 LINK_PREVIEW_ALLOWED_NETWORKS: list[str] = []

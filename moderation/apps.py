@@ -14,3 +14,13 @@ class ModerationConfig(AppConfig):
         from .protocol import register
 
         register()
+
+        # The banned hear of nothing while the ban lasts: no notification, push or email with what was said.
+        from rooms.notify import decide
+
+        from .models import Ban
+
+        def banned(user_ids: set[int]) -> set[int]:
+            return set(Ban.objects.active().filter(user_id__in=user_ids).values_list("user_id", flat=True))
+
+        decide.barred = banned

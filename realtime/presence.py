@@ -53,6 +53,12 @@ def room_key(room_id: int) -> str:
     return f"{settings.PRESENCE_PREFIX}:room:{room_id}"
 
 
+def watching_key(room_id: int) -> str:
+    """The sockets whose page shows the room and is in front (not a hidden tab): nobody is notified of what
+    they are watching."""
+    return f"{settings.PRESENCE_PREFIX}:watching:{room_id}"
+
+
 def user_key(user_id: int) -> str:
     return f"{settings.PRESENCE_PREFIX}:user:{user_id}"
 
@@ -158,6 +164,11 @@ async def online_in_room(room_id: int) -> list[str]:
 async def viewers_of(room_id: int) -> set[int]:
     """The people with at least one socket on the room's page now (@here reaches them)."""
     return {Entry.decode(m).user_id for m in await store.live(room_key(room_id))}
+
+
+async def watching(room_id: int) -> set[int]:
+    """The people with the room's page open and in front, in some tab, now."""
+    return {Entry.decode(m).user_id for m in await store.live(watching_key(room_id))}
 
 
 async def sockets_of(user_id: int) -> int:

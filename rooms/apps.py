@@ -23,3 +23,9 @@ class RoomsConfig(AppConfig):
         from .services.files import forget_bytes
 
         post_delete.connect(forget_bytes, sender=Attachment, dispatch_uid="rooms.forget_bytes")
+
+        from django.contrib.auth.signals import user_logged_out
+
+        from .notify.push import forget_session_devices
+
+        user_logged_out.connect(forget_session_devices, dispatch_uid="rooms.forget_session_devices")

@@ -204,7 +204,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 if room_id != page and room_id not in self.revoked:
                     await self.hub.follow(self, realtime.room_group(room_id))
             if self.room_id is not None:
-                self.presence_keys.append(presence.room_key(self.room_id))
+                # In front until the page says otherwise (a tab opened in the background does, once open).
+                self.presence_keys += [presence.room_key(self.room_id), presence.watching_key(self.room_id)]
         except Exception:  # the channel layer (Redis) is down: "try again later", the page retries
             log.warning("refusing a socket of user %s for now: the channel layer is unavailable", self.user_id)
             await self._leave()
@@ -295,15 +296,15 @@ class ChatConsumer(AsyncWebsocketConsumer):
             if self.hub is not None:
                 self.hub.unfollow(self, realtime.viewers_group(room_id))
             self.room_id = None
-            left = presence.room_key(room_id)
-            self.presence_keys = [k for k in self.presence_keys if k != left]
+            left = [presence.room_key(room_id), presence.watching_key(room_id)]
+            self.presence_keys = [k for k in self.presence_keys if k not in left]
             asyncio.get_running_loop().create_task(self._presence_left_room(room_id, left))
         if html := realtime.in_language(html, self.language):
             self.outbox.put(html)
 
-    async def _presence_left_room(self, room_id: int, key: str) -> None:
+    async def _presence_left_room(self, room_id: int, keys: list[str]) -> None:
         try:
-            await presence.store.remove([key], self.presence_member)
+            await presence.store.remove(keys, self.presence_member)
             presence.announce(room_id)
         except Exception:  # best effort, as all presence
             log.exception("presence: leaving room %s failed for user %s", room_id, self.user_id)
@@ -488,6 +489,23 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await db(services.mark_read)(self.user, self.room_id, seq)
         return ""
 
+    async def on_visibility(self, data: dict) -> str:
+        """The page went to the background or came back: while it is in front, its reader is not notified of
+        its room's messages (rooms/notify/decide.py asks presence)."""
+        if self.room_id is None:
+            return ""
+        key = presence.watching_key(self.room_id)
+        keys = [k for k in self.presence_keys if k != key]
+        self.presence_keys = [*keys, key] if data["visible"] else keys  # the hub's heartbeat refreshes these
+        try:
+            if data["visible"]:
+                await presence.store.touch([key], self.presence_member)
+            else:
+                await presence.store.remove([key], self.presence_member)
+        except Exception:  # best effort: at worst a notification too many, or one missed while in front
+            log.warning("presence: visibility of user %s not recorded", self.user_id)
+        return ""
+
     async def on_catch_up(self, data: dict) -> str:
         """Sent by the page on every (re)connect: what it missed in its room, and fresh unread counts. One at a
         time per socket, and none while its outbox is backed up: a client that keeps asking without reading
@@ -529,4 +547,5 @@ protocol.register("delete", Action(ChatConsumer.on_delete, {"message_id": int}, 
 protocol.register("react", Action(ChatConsumer.on_react, {"message_id": int, "emoji": str, "add": int}, "react"))
 protocol.register("typing", Action(ChatConsumer.on_typing, bucket="typing", quiet=True))
 protocol.register("read", Action(ChatConsumer.on_read, {"seq": int}, bucket="read", quiet=True))
+protocol.register("visibility", Action(ChatConsumer.on_visibility, {"visible": int}, bucket="read", quiet=True))
 protocol.register("catch_up", Action(ChatConsumer.on_catch_up, {"after": int}, bucket="catch_up"))

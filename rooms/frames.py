@@ -5,6 +5,7 @@ moderator controls, times in the reader's zone) come from CSS, data attributes a
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Callable, Iterable
 
@@ -123,6 +124,11 @@ def show_room_state(room: Room, *, archived: bool | None = None) -> None:
 def unread_frame(counts: Iterable[tuple[int, int, int]]) -> str:
     """Unread counts, (room id, unread, mentions of the person) triples, for the person's sidebar."""
     return render_partial("unread_frame", {"counts": counts})
+
+
+def notification_frame(notice: dict) -> str:
+    """A notification for one person's pages: a hidden one shows it (static/js/notifications.js)."""
+    return render_partial("notification_frame", {"notice": json.dumps(notice, ensure_ascii=False)})
 
 
 def reload_frame() -> str:

@@ -6,6 +6,7 @@ from .membership import Membership
 from .mention import Mention
 from .message import Message, MessageQuerySet
 from .mute import Mute
+from .notification import NotificationSettings, PushSubscription, RoomNotified
 from .reaction import Reaction, ReactionGroup
 from .room import Room, RoomQuerySet
 
@@ -17,8 +18,11 @@ __all__ = [
     "Message",
     "MessageQuerySet",
     "Mute",
+    "NotificationSettings",
+    "PushSubscription",
     "Reaction",
     "ReactionGroup",
     "Room",
+    "RoomNotified",
     "RoomQuerySet",
 ]

@@ -17,6 +17,9 @@ class Mention(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("person mentioned")
     )
+    # One of the person's keywords, found by the notification pass (rooms/notify/), not an @name: an edit of the
+    # message leaves it.
+    keyword = models.BooleanField(_("by a keyword"), default=False, db_default=False)
 
     class Meta:
         # Leading with the person: "my mentions" (the page, the badges) reads along it.

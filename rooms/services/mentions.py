@@ -91,7 +91,8 @@ def record(message: Message, rendered: formatting.Rendered, *, before: str | Non
     it no longer names; those its @here reached stay while it still says @here, and nobody new is reached
     by it unless the edit is what adds it."""
     reached = set(rendered.mentioned)
-    current = set(Mention.objects.filter(message=message).values_list("user_id", flat=True)) if before else set()
+    named = Mention.objects.filter(message=message, keyword=False)  # a keyword's rows are the pass's, not the text's
+    current = set(named.values_list("user_id", flat=True)) if before else set()
     if rendered.here:
         if before and mentions.says_here(before):
             reached |= current - mentions.named_in(before)  # whom @here reached then
@@ -99,7 +100,7 @@ def record(message: Message, rendered: formatting.Rendered, *, before: str | Non
             reached |= _here(message.room_id)
     reached.discard(message.author_id)
     if stale := current - reached:
-        Mention.objects.filter(message=message, user_id__in=stale).delete()
+        named.filter(user_id__in=stale).delete()
     if new := reached - current:
         Mention.objects.bulk_create([Mention(message=message, user_id=u) for u in new], ignore_conflicts=True)
 

@@ -19,6 +19,7 @@ import realtime
 from .. import access, frames, signals
 from ..errors import ChatError
 from ..models import Membership, Message, Room
+from ..notify import passes as notify
 from . import files as uploads
 from . import mentions, previews, store
 from .rooms import join, members
@@ -128,6 +129,7 @@ def _post(
     if kind in Room.CONVERSATIONS and seq == 1:  # nothing changes in a room before its first message
         transaction.on_commit(lambda: _announce_conversation(room_id, user), robust=True)
     transaction.on_commit(lambda: frames.broadcast([message]), robust=True)
+    transaction.on_commit(lambda: notify.ask(room_id, seq), robust=True)  # after the frame: notifying can wait
     previews.queue(message)  # its link's card comes later, from the worker, as a change of its own
     return PostResult(message, created=True)
 

@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import views
 from .files import views as files
+from .notify import views as notify
 
 app_name = "rooms"
 urlpatterns = [
@@ -31,4 +32,12 @@ urlpatterns = [
     path("emoji/", views.emoji, name="emoji"),
     path("mentions/", views.mentions, name="mentions"),
     path("search/", views.search, name="search"),
+    path("notifications/", notify.notifications, name="notifications"),
+    path("notifications/devices/", notify.subscribe, name="subscribe"),
+    path("notifications/devices/forget/", notify.forget_device, name="forget_device"),
+    path("notifications/test/", notify.send_test, name="test_notification"),
+    path("notifications/unsubscribe/<str:token>/", notify.unsubscribe, name="unsubscribe"),
+    path("sw.js", notify.service_worker, name="service_worker"),
+    path("manifest.webmanifest", notify.manifest, name="manifest"),
+    path("offline/", notify.offline, name="offline"),
 ]

@@ -78,7 +78,7 @@ function jumpDown(evt) {
   box()?.focus();
 }
 
-// ---- unread in the tab: "(3) #general · Roomcast" and a dot on the icon -------------------------------
+// ---- unread in the tab: "(3) #general · Roomcast", a dot on the icon, the app's badge ----------------
 
 const title = document.title;
 let shown = -1;
@@ -97,6 +97,8 @@ export function showUnread() {
   shown = total;
   document.title = total ? `(${total}) ${title}` : title;
   document.querySelector("link[rel=icon]").href = favicon(total);
+  // The installed app's icon (Badging API), where the browser has one.
+  (total ? navigator.setAppBadge?.(total) : navigator.clearAppBadge?.())?.catch(() => {});
 }
 
 function favicon(total) {

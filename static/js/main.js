@@ -4,7 +4,7 @@
 // scroll.js, sidebar.js, read.js (read marks), composer.js, suggest.js (emoji and people by name) and
 // pending.js (sending), drafts.js (what was written, kept in the browser), actions.js (edit, delete, report),
 // replies.js, reactions.js (the picker, my own pressed), mentions.js (highlight and badges), layout.js (drawer, members,
-// the pill, the tab's unread count), keyboard.js (shortcuts), avatar.js (a new picture's preview on the
+// the pill, the tab's unread count and the app's badge), notifications.js (hidden tabs, the worker, push), keyboard.js (shortcuts), avatar.js (a new picture's preview on the
 // settings page), search.js (the header's box and the results), uploads.js (files for a message) and lightbox.js
 // (pictures opened large); anatomy.js and clock.js shape the list;
 // page.js and strings.js are what they share.
@@ -15,6 +15,7 @@ import * as drafts from "./drafts.js";
 import * as keyboard from "./keyboard.js";
 import * as layout from "./layout.js";
 import * as lightbox from "./lightbox.js";
+import * as notifications from "./notifications.js";
 import * as pending from "./pending.js";
 import * as reactions from "./reactions.js";
 import * as read from "./read.js";
@@ -37,7 +38,7 @@ socket.onFinalClose((reason) => {
   pending.stop();
 });
 
-const parts = [socket, timeline, sidebar, read, composer, uploads, suggest, pending, drafts, actions, reactions, replies, scroll, layout, lightbox, keyboard, avatar, search];
+const parts = [socket, timeline, sidebar, read, composer, uploads, suggest, pending, drafts, actions, reactions, replies, scroll, layout, lightbox, notifications, keyboard, avatar, search];
 for (const part of parts) {
   part.start();
 }

@@ -129,7 +129,21 @@ def build_scene() -> None:
     group = services.group_room(alice, [bob.pk, carol.pk])
     post(carol, group, "A group of three.")
     make_moderator(mod)
+    add_devices(alice)
     READ_MARKS[:] = Membership.objects.values_list("pk", "last_read_seq")
+
+
+def add_devices(user) -> None:
+    """Two devices on the Notifications page: one whose last push was delivered, one whose service refused it."""
+    from django.utils import timezone
+
+    from rooms.models import PushSubscription
+
+    for n, (device, status) in enumerate([("Chrome on Android", 201), ("Firefox on Linux", 500)]):
+        PushSubscription.objects.create(
+            user=user, endpoint=f"https://fcm.googleapis.com/fcm/send/device{n}", p256dh="B" * 87, auth="A" * 22,
+            device=device, language="en", last_sent_at=timezone.now(), last_status=status,
+        )  # fmt: skip
 
 
 def attach_card(message) -> None:
@@ -187,6 +201,16 @@ def at(path: str, username: str | None = "alice") -> Callable[[Scene], Page]:
         return page
 
     return open_page
+
+
+def unsubscribe_link(scene: Scene) -> Page:
+    """The away email's link, opened signed out (from a mail client)."""
+    from django.contrib.auth import get_user_model
+
+    from rooms.notify.away import unsubscribe_token
+
+    user = in_thread(lambda: get_user_model().objects.get(username="alice"))
+    return at(f"/notifications/unsubscribe/{unsubscribe_token(user.pk)}/", None)(scene)
 
 
 def create_room_with_an_error(scene: Scene) -> Page:
@@ -373,6 +397,9 @@ PAGES: dict[str, Callable[[Scene], Page]] = {
     "search-mistake": at("/search/?q=before:someday"),  # the mistake said, and how to search
     "search-files": at("/search/?q=has:file"),  # messages with files, named (some have no text)
     "settings": at("/accounts/settings/"),
+    "notifications": at("/notifications/"),  # this device's state, levels, devices and their last delivery
+    "unsubscribe": unsubscribe_link,
+    "offline": at("/offline/", None),
     "security": at("/accounts/security/"),
     "sessions": at("/accounts/sessions/"),
     "email": at("/accounts/email/"),

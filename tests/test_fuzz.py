@@ -105,6 +105,7 @@ def frames(others: list[int], own: list[int]):
         "add": st.sampled_from([0, 1, "1"]),
         "reply_to": st.sampled_from([None, ""]) | ids | ids.map(str),
         "files": st.sampled_from([None, "", " , "]),
+        "visible": st.sampled_from([0, 1, "1"]),
     }
     bad = {
         "body": st.sampled_from(["", "   ", "x" * 4000, "y" * 4001, "a\x00b", "<script>alert(1)</script>"])
@@ -118,6 +119,7 @@ def frames(others: list[int], own: list[int]):
         "add": numbers | json_values,
         "reply_to": numbers | json_values,
         "files": numbers | json_values | st.sampled_from(["1,2", "x", ",".join(["1"] * 11)]) | any_text,
+        "visible": numbers | json_values,
     }
     anything = {name: good[name] | bad[name] for name in good} | {"room_id": numbers | json_values}
     extras = {"HEADERS": json_values, "room_id": numbers | json_values}

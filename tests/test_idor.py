@@ -352,6 +352,29 @@ def probe_mentions(w: World) -> None:
     assert "private" in w.as_alice.get("/mentions/").content.decode()
 
 
+def probe_notifications(w: World) -> None:
+    """The settings page shows one's own rooms and devices; a device is removed, and tested, by its owner only."""
+    from rooms.models import PushSubscription
+
+    device, _ = PushSubscription.objects.get_or_create(  # once for the four URLs of this probe
+        user=w.alice, endpoint="https://fcm.googleapis.com/fcm/send/alices", p256dh="B" * 87, auth="A" * 22,
+        device="Alice phone", language="en",
+    )  # fmt: skip
+    assert to_login(w.anonymous.get("/notifications/"))
+    for outsider in (w.as_carol, w.as_staff):
+        page = outsider.get("/notifications/")
+        assert shows_nothing_of_the_dm(page, w) and "Alice phone" not in page.content.decode()
+        assert HIDDEN not in page.content.decode() and "Hideout" not in page.content.decode()
+        outsider.post("/notifications/devices/forget/", {"device": device.pk})
+        outsider.post("/notifications/devices/forget/", {"endpoint": device.endpoint})
+        outsider.post("/notifications/", {f"level-{w.dm.pk}": "nothing", "email_after": "10"})
+    assert PushSubscription.objects.filter(pk=device.pk).exists()
+    assert Membership.objects.get(room=w.dm, user=w.alice).involvement == "everything"
+    for path in ("/notifications/devices/", "/notifications/devices/forget/", "/notifications/test/"):
+        assert to_login(w.anonymous.post(path))
+    assert "Alice phone" in w.as_alice.get("/notifications/").content.decode()
+
+
 def probe_search(w: World) -> None:
     assert to_login(w.anonymous.get("/search/", {"q": "between"}))
     # Every way to name alice and bob's conversation: its words, its people, its room. Highlighting splits the
@@ -406,6 +429,10 @@ SITE: dict[str, Callable[[World], None]] = {
     "rooms:file": probe_files,
     "rooms:thumbnail": probe_files,
     "rooms:search": probe_search,
+    "rooms:notifications": probe_notifications,
+    "rooms:subscribe": probe_notifications,
+    "rooms:forget_device": probe_notifications,
+    "rooms:test_notification": probe_notifications,
     "person_card": probe_person_card,
     "media": probe_media,
 }
@@ -425,6 +452,10 @@ PUBLIC = {
     "account_reset_password_from_key_done",
     "mfa_authenticate",  # the second step of signing in: it holds the half-signed-in person's own state only
     "set_language",  # the language menu: a cookie for signed-out pages, the account's choice when signed in
+    "rooms:unsubscribe",  # the away email's link: its signed token names the account, and only turns emails off
+    "rooms:service_worker",  # the app's own script, manifest and offline page: the same for everyone
+    "rooms:manifest",
+    "rooms:offline",
 }
 OWN_ACCOUNT = {
     "account_email",
@@ -446,7 +477,7 @@ OWN_ACCOUNT = {
     "account_preferences",
     "account_detected_time_zone",
 }
-BOGUS = {"key": "bogus-key", "uidb36": "0"}  # parameters of allauth's emailed links
+BOGUS = {"key": "bogus-key", "uidb36": "0", "token": "bogus-token"}  # parameters of allauth's emailed links
 
 
 def test_every_site_url_is_probed(world):
@@ -574,7 +605,7 @@ async def test_every_socket_route_is_probed(world):
 
 # Frame actions that name a message by id, and those that act on the socket's own room only.
 ABOUT_A_MESSAGE = {"edit", "delete", "report", "react"}
-ABOUT_ITS_ROOM = {"send", "typing", "read", "catch_up"}
+ABOUT_ITS_ROOM = {"send", "typing", "read", "catch_up", "visibility"}
 
 
 def snapshot(w: World) -> dict:
@@ -609,6 +640,7 @@ async def test_frames_about_a_conversation_she_cannot_see_change_nothing(world, 
                 "add": 1,
                 "reply_to": message.pk,  # a send answering a message not hers to see
                 "files": "",  # someone else's files: tests/test_files.py
+                "visible": 0,
                 "client_id": str(uuid.uuid4()),
             }
             assert set(protocol.ACTIONS[action].payload) <= frame.keys(), f"give {action}'s fields here"

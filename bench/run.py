@@ -4,6 +4,7 @@
     .venv/bin/python bench/run.py --quick              # a smoke run, well under a minute
     .venv/bin/python bench/run.py --members 100,1000 --rates 10,50,200 --duration 10
     .venv/bin/python bench/run.py --idle 10000 --hold 30 --systems raw,peer,roomcast
+    .venv/bin/python bench/run.py --systems roomcast --members 1000 --rates 10 --notify --push-subscribers 100
 
 For each system (roomcast, peer, raw) and member count it starts the server, opens one socket per member
 into one room from a separate client process, sends at each constant arrival rate and prints a table:
@@ -14,6 +15,11 @@ against rate, a JSON and a Markdown copy of the table go to bench/results/.
 All three systems use the same Redis (a spare database, --redis-db, flushed at start; never db 0, which the
 test suite uses). Roomcast runs in its production setup: PostgreSQL (a bench database dropped and migrated
 afresh each run), channels-redis, DEBUG off, served by `daphne chatsite.asgi:application`.
+
+--notify runs Roomcast with its notifications: a task worker (`manage.py db_worker --no-reload`) beside each
+server, a VAPID key pair made for the run, and a local push service (push_sink.py, its own process) as the only
+allowed one (PUSH_SERVICES). --push-subscribers N (implies --notify) adds N members to the room who have no
+socket open and one Web Push subscription each on that sink: every notification pass pushes to each of them.
 """
 
 from __future__ import annotations
@@ -77,6 +83,11 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--port-offset", type=int, default=0, help="added to the server ports 8801-8804")
     p.add_argument("--profile", action="store_true", help="py-spy the Roomcast server at its highest rate")
     p.add_argument("--pages", type=int, default=0, help="also time page loads on a room of this many messages")
+    p.add_argument("--notify", action="store_true", help="Roomcast with its task worker, VAPID keys, a push sink")
+    p.add_argument(
+        "--push-subscribers", type=int, default=0, help="members with no socket and a push subscription (--notify)"
+    )
+    p.add_argument("--worker-nice", type=int, default=10, help="--notify: the worker's niceness (README)")
     p.add_argument("--results", type=Path, default=BENCH / "results")
     args = p.parse_args()
     if args.quick:
@@ -88,6 +99,11 @@ def parse_args() -> argparse.Namespace:
         p.error(f"unknown systems: {', '.join(sorted(unknown))}")
     if args.redis_db == 0:
         p.error("--redis-db 0 is the test suite's database; pick a spare one")
+    if args.push_subscribers < 0:
+        p.error("--push-subscribers must be 0 or more")
+    args.notify = args.notify or args.push_subscribers > 0
+    if args.notify and not any(s.startswith("roomcast") for s in args.systems):
+        p.error("--notify and --push-subscribers are about Roomcast: add roomcast to --systems")
     return args
 
 
@@ -138,13 +154,126 @@ class Server:
         return self.proc.pid
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
+        stop_group(self.proc)
+
+
+def stop_group(proc: subprocess.Popen) -> None:
+    """SIGTERM to the process's session (it started one), SIGKILL if it is not gone within 10 s."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+
+class Background:
+    """A process without a port to wait for (the task worker, the push sink), in a session of its own."""
+
+    def __init__(self, name: str, cmd: list[str], env: dict, logfile: Path, stdout=None) -> None:
+        self.name, self.logfile = name, logfile
+        err = logfile.open("ab")
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=env,
+            stdout=stdout if stdout is not None else err,
+            stderr=err,
+            start_new_session=True,
+            text=stdout is not None,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def stop(self) -> None:
+        stop_group(self.proc)
+
+
+def tracebacks(logfile: Path, offset: int = 0) -> int:
+    if not logfile.exists():
+        return 0
+    with logfile.open("rb") as f:
+        f.seek(offset)
+        return f.read().count(b"Traceback (most recent call last)")
+
+
+# ---- notifications (--notify) -------------------------------------------------------------------------
+
+
+class PushSink(Background):
+    """push_sink.py: its N subscribers' keys in a file for roomcast_setup.py, its totals at GET /stats."""
+
+    def __init__(self, subscribers: int, logdir: Path) -> None:
+        self.subscriptions = logdir / "push-subscriptions.json"
+        super().__init__(
+            "push-sink",
+            [
+                sys.executable,
+                str(BENCH / "push_sink.py"),
+                *("--subscribers", str(subscribers), "--out", str(self.subscriptions)),
+            ],
+            {**os.environ, "PYTHONUNBUFFERED": "1"},
+            logdir / "push-sink.log",
+            stdout=subprocess.PIPE,
+        )
+        line = self.proc.stdout.readline().split()  # "ready <origin>", once listening
+        if len(line) != 2 or line[0] != "ready":
+            self.stop()
+            raise RuntimeError(f"push sink did not start; see {self.logfile}")
+        self.origin = line[1]
+
+    def stats(self) -> dict | None:
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(f"{self.origin}/stats", timeout=5) as response:
+                return json.load(response)
+        except OSError as error:
+            log(f"push sink: no stats: {error}")
+            return None
+
+    def finish(self) -> dict | None:
+        """Stop it; its final totals."""
+        self.stop()
+        out = self.proc.stdout.read().strip().splitlines()
+        return json.loads(out[-1]) if out else None
+
+
+def start_notifications(args: argparse.Namespace, logdir: Path) -> PushSink:
+    """The push sink, and a VAPID key pair (manage.py vapid_keys) for the run, in Roomcast's environment."""
+    sink = PushSink(args.push_subscribers, logdir)
+    out = subprocess.run(
+        [sys.executable, "manage.py", "vapid_keys"],
+        cwd=ROOT,
+        env=roomcast_env(args, args.prefix),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    keys = dict(line.split("=", 1) for line in out.stdout.split() if "=" in line)
+    args.notify_env = {
+        "VAPID_PUBLIC_KEY": keys["VAPID_PUBLIC_KEY"],
+        "VAPID_PRIVATE_KEY": keys["VAPID_PRIVATE_KEY"],
+        "VAPID_SUBJECT": "mailto:bench@example.com",
+        "PUSH_SERVICES": sink.origin,
+    }
+    log(f"notifications: push sink at {sink.origin} with {args.push_subscribers} subscribers, VAPID keys made")
+    return sink
+
+
+def start_worker(args: argparse.Namespace, logdir: Path, port: int) -> Background:
+    """The task worker as the README runs it (notification passes, pushes), in the server's environment."""
+    nice = ["nice", "-n", str(args.worker_nice)] if args.worker_nice else []  # (nice execs: the same pid)
+    return Background(
+        "worker",
+        [*nice, sys.executable, "manage.py", "db_worker", "--no-reload"],
+        roomcast_env(args, args.prefix),
+        logdir / f"worker-{port}.log",
+    )
 
 
 def roomcast_env(args: argparse.Namespace, prefix: str) -> dict:
@@ -164,6 +293,7 @@ def roomcast_env(args: argparse.Namespace, prefix: str) -> dict:
         "DJANGO_SETTINGS_MODULE": "roomcast_settings",  # chatsite.settings + the layer's drop log lines
         "PYTHONPATH": os.pathsep.join([str(ROOT), str(BENCH)]),
         "PYTHONUNBUFFERED": "1",
+        **getattr(args, "notify_env", {}),  # --notify: VAPID keys and the push sink as the only push service
     }
 
 
@@ -248,13 +378,17 @@ def page_speed(args: argparse.Namespace) -> list[dict]:
 
 
 def roomcast_members(args: argparse.Namespace, members: int) -> dict:
-    return json.loads(roomcast_script(args, "roomcast_setup.py", "--members", str(members), timeout=600)[-1])
+    extra = ["--push-file", str(args.sink.subscriptions)] if args.sink is not None else []
+    return json.loads(roomcast_script(args, "roomcast_setup.py", "--members", str(members), *extra, timeout=600)[-1])
 
 
 def socket_specs(system: str, port: int, members: int, args: argparse.Namespace) -> list[dict]:
     if system.startswith("roomcast"):
         setup = roomcast_members(args, members)
-        log(f"roomcast: {members} users, room {setup['room_id']}, sessions ready in {setup['seconds']} s")
+        log(
+            f"roomcast: {members} users, room {setup['room_id']}, sessions ready in {setup['seconds']} s"
+            + (f", {setup['push_members']} push members (no socket)" if setup.get("push_members") else "")
+        )
         url = f"ws://127.0.0.1:{port}/ws/rooms/{setup['room_id']}/"
         return [{"url": url, "headers": {"Cookie": f"sessionid={key}"}} for key in setup["sessions"]]
     if system == "peer":
@@ -280,7 +414,13 @@ class PeakRss(threading.Thread):
 
 
 def run_client(
-    system: str, server: Server, members: int, rates: list[float], args: argparse.Namespace, logdir: Path
+    system: str,
+    server: Server,
+    members: int,
+    rates: list[float],
+    args: argparse.Namespace,
+    logdir: Path,
+    worker: Background | None = None,
 ) -> list[dict]:
     specs = socket_specs(system, server.port, members, args)
     config = {
@@ -318,6 +458,11 @@ def run_client(
         if system.startswith("roomcast")
         else procstat.Meter(None),
     }
+    if worker is not None:
+        meters["worker"] = procstat.Meter(worker.pid)
+        meters["sink"] = procstat.Meter(args.sink.pid)
+    sink_before: dict | None = None
+    worker_offset, window_start = 0, None
     rss = PeakRss(server.pid)
     rss.start()
     baseline_rss = procstat.rss_bytes(server.pid)  # before any socket: what the sockets add is measured from here
@@ -352,6 +497,10 @@ def run_client(
                     m.begin()
                 rss.reset()
                 log_offset = server.logfile.stat().st_size
+                if worker is not None:
+                    sink_before = args.sink.stats()
+                    worker_offset = worker.logfile.stat().st_size
+                    window_start = db_now(args)
                 if args.profile and system.startswith("roomcast") and event["rate"] == max(args.rates):
                     profiler = start_profiler(server.pid, logdir, members, event["rate"])
             elif kind == "done":
@@ -359,11 +508,16 @@ def run_client(
                 row.update({f"{name}_cpu": m.percent() for name, m in meters.items()})
                 row["layer_drops"] = capacity_drops(server.logfile, log_offset)
                 row["server_rss_mb"] = round(max(rss.peak, procstat.rss_bytes(server.pid)) / 2**20, 1)
+                if worker is not None:
+                    row.update(push_row(args, sink_before, args.sink.stats(), worker, worker_offset))
+                    row.update(task_stats(args, window_start))
                 if profiler is not None:
                     row["profile"] = stop_profiler(profiler)
                     profiler = None
                 rows.append(row)
                 print(format_row(row), flush=True)
+                if "push_subscribers" in row:
+                    print(format_push(row), flush=True)
             elif kind == "warmup":
                 log(f"{system}: warm-up {event['delivered']}/{event['expected']} delivered, p50 {fmt(event['p50'])} ms")
             elif kind in ("hold", "held"):
@@ -466,22 +620,106 @@ def format_row(r: dict) -> str:
     )
 
 
+def push_row(args, before: dict | None, after: dict | None, worker: Background, worker_offset: int) -> dict:
+    """--notify: what the sink took during the measured window (send + drain), and the worker's tracebacks."""
+
+    def delta(key: str) -> int | None:
+        return after[key] - before[key] if before and after else None
+
+    return {
+        "push_subscribers": args.push_subscribers,
+        "pushes": delta("deliveries"),
+        "push_failures": delta("failures"),
+        "push_refused": delta("refused"),
+        "push_failure_samples": (after or {}).get("failure_samples", []),
+        "worker_tracebacks": tracebacks(worker.logfile, worker_offset),
+    }
+
+
+def db_now(args: argparse.Namespace):
+    import psycopg
+
+    with psycopg.connect(f"{args.pg}/{args.database}", autocommit=True) as conn:
+        return conn.execute("SELECT now()").fetchone()[0]
+
+
+def task_stats(args: argparse.Namespace, since) -> dict:
+    """The worker's tasks that finished since `since` (the measured window), from django-tasks-db's table: how
+    many passes ran or failed (a failed task's traceback is only there, not in the worker's log), how long
+    they took, and how late they started against their run_after."""
+    import psycopg
+
+    with psycopg.connect(f"{args.pg}/{args.database}", autocommit=True) as conn:
+        rows = conn.execute(
+            """SELECT task_path, status, count(*),
+                      1000 * avg(extract(epoch FROM finished_at - started_at)),
+                      1000 * max(extract(epoch FROM finished_at - started_at)),
+                      1000 * avg(extract(epoch FROM started_at - run_after)),
+                      min(exception_class_path)
+               FROM django_tasks_database_dbtaskresult WHERE finished_at >= %s GROUP BY 1, 2""",
+            (since,),
+        ).fetchall()
+    tasks = [
+        {
+            "task": path.rsplit(".", 1)[-1],
+            "status": status,
+            "count": count,
+            "mean_ms": round(float(mean), 1),
+            "max_ms": round(float(top), 1),
+            "start_delay_ms": round(float(delay), 1),
+            **({"exception": exc} if exc else {}),
+        }
+        for path, status, count, mean, top, delay, exc in rows
+    ]
+    return {
+        "tasks": tasks,
+        "passes": sum(t["count"] for t in tasks if t["task"] == "notify_room" and t["status"] == "SUCCESSFUL"),
+        "failed_tasks": sum(t["count"] for t in tasks if t["status"] == "FAILED"),
+    }
+
+
+def format_push(r: dict) -> str:
+    return (
+        f"{'':<9} notify: {r['push_subscribers']} push subscribers, worker CPU {fmt(r.get('worker_cpu'))}%, "
+        f"sink CPU {fmt(r.get('sink_cpu'))}%, pushes in the window {fmt(r['pushes'], 'd')} "
+        f"(failures {fmt(r['push_failures'], 'd')}, refused {fmt(r['push_refused'], 'd')}), "
+        f"worker tracebacks {r['worker_tracebacks']}\n{'':<9} tasks finished in the window: "
+        + (
+            ", ".join(
+                f"{t['task']} {t['status']} x{t['count']} (mean {t['mean_ms']:g} ms, max {t['max_ms']:g} ms, "
+                f"started {t['start_delay_ms']:g} ms late{', ' + t['exception'] if 'exception' in t else ''})"
+                for t in r.get("tasks", [])
+            )
+            or "none"
+        )
+    )
+
+
 def markdown(rows: list[dict]) -> str:
     head = (
         "| system | members | rate | delivered/expected | p50 ms | p95 ms | p99 ms | max ms | server CPU % | "
         "server RSS MB | Redis CPU % | PG CPU % | client CPU % | send lag ms | errors | layer drops |"
     )
+    notify = any("push_subscribers" in r for r in rows)
+    if notify:
+        head += " push subscribers | worker CPU % | sink CPU % | pushes | push failures |"
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
         if "delivered" not in r:
             continue
+        extra = (
+            f" {r.get('push_subscribers', '-')} | {fmt(r.get('worker_cpu'))} | {fmt(r.get('sink_cpu'))} | "
+            f"{fmt(r.get('pushes'), 'd')} | {fmt(r.get('push_failures'), 'd')} |"
+            if notify
+            else ""
+        )
         pct = 100 * r["delivered"] / r["expected"]
         lines.append(
             f"| {r['system']} | {r['members']} | {r['rate']:g} | {r['delivered']}/{r['expected']} ({pct:.1f}%) | "
             f"{fmt(r['p50'])} | {fmt(r['p95'])} | {fmt(r['p99'])} | {fmt(r['max'])} | {fmt(r['server_cpu'])} | "
             f"{fmt(r['server_rss_mb'])} | {fmt(r['redis_cpu'], '.0f')} | {fmt(r['pg_cpu'], '.0f')} | "
             f"{fmt(r['client_cpu'], '.0f')} | {fmt(r['send_lag_ms'], '.0f')} | {r['errors'] + r['send_failures']} | "
-            f"{r.get('layer_drops', '-')} |"
+            f"{r.get('layer_drops', '-')} |" + extra
         )
     return "\n".join(lines) + "\n"
 
@@ -579,7 +817,21 @@ def main() -> int:
         started = time.monotonic()
         migrate_roomcast(args, logdir)
         log(f"roomcast: database {args.database} migrated in {time.monotonic() - started:.1f} s")
+    args.sink = start_notifications(args, logdir) if args.notify else None
+    try:
+        rows, pages = measure_all(args, logdir)
+    finally:
+        sink_totals = args.sink.finish() if args.sink is not None else None
+    if sink_totals is not None:
+        log(
+            f"push sink, whole run: {sink_totals['deliveries']} delivered, {sink_totals['failures']} failed, "
+            f"{sink_totals['refused']} refused" + "".join(f"\n  {f}" for f in sink_totals["failure_samples"])
+        )
+    report(args, stamp, rows, pages, sink_totals)
+    return 0
 
+
+def measure_all(args: argparse.Namespace, logdir: Path) -> tuple[list[dict], list[dict]]:
     pages = page_speed(args) if args.pages else []
     rows: list[dict] = []
     if not args.idle and args.rates:
@@ -590,24 +842,33 @@ def main() -> int:
             rates = list(args.rates)
             while True:
                 server = start_server(system, args, logdir)
+                notify = args.sink is not None and system.startswith("roomcast")
+                worker = start_worker(args, logdir, server.port) if notify else None
                 try:
-                    done = run_client(system, server, members, rates, args, logdir)
+                    done = run_client(system, server, members, rates, args, logdir, worker)
                 except Exception as error:
                     log(f"{system} x {members}: failed: {error}")
                     break
                 finally:
                     server.stop()
+                    if worker is not None:
+                        worker.stop()
+                        if errors := tracebacks(worker.logfile):
+                            log(f"worker: {errors} tracebacks in {worker.logfile}")
                 rows += done
                 measured = {r["rate"] for r in done if "rate" in r}
                 rates = [r for r in rates if r not in measured]
                 if not rates or not measured:
                     break
                 log(f"{system}: restarting the server for rates {', '.join(f'{r:g}' for r in rates)}")
+    return rows, pages
 
+
+def report(args: argparse.Namespace, stamp: str, rows: list[dict], pages: list[dict], sink: dict | None) -> None:
     base = args.results / f"bench-{stamp}"
-    meta = {k: v for k, v in vars(args).items() if k not in {"secret_key", "results"}}
+    meta = {k: v for k, v in vars(args).items() if k not in {"secret_key", "results", "notify_env", "sink"}}
     base.with_suffix(".json").write_text(
-        json.dumps({"args": meta, "rows": rows, "pages": pages}, indent=1, default=str)
+        json.dumps({"args": meta, "rows": rows, "pages": pages, "push_sink": sink}, indent=1, default=str)
     )
     if args.idle:
         print(idle_table(rows))
@@ -619,7 +880,6 @@ def main() -> int:
         if r.get("profile"):
             log(f"profile ({r['system']} {r['members']} members, {r['rate']:g}/s): {r['profile']}")
     log(f"results: {base}.*")
-    return 0
 
 
 if __name__ == "__main__":

@@ -55,6 +55,13 @@ def minutes_pass(minutes: int) -> None:
     NotificationSettings.objects.update(emailed_until=F("emailed_until") - delta)
 
 
+def email_after_the_delay() -> None:
+    """The pass (which schedules the away email), the person's ten minutes, then the email's turn."""
+    run_passes()
+    minutes_pass(11)
+    run_passes()
+
+
 def alerted(room: Room, *messages, watching: frozenset[int] = frozenset()) -> set[tuple[str, str]]:
     room = Room.objects.get(pk=room.pk)
     found = decide.alerts(room, [type(m).objects.get(pk=m.pk) for m in messages], set(watching)).alerts
@@ -402,9 +409,7 @@ def test_what_waits_unread_is_one_email(people, mailbox):
     assert email.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     # Later messages make a new email, without repeating these.
     send(people["alice"], people["dm"], "still there?")
-    run_passes()
-    minutes_pass(11)
-    run_passes()
+    email_after_the_delay()
     assert len(mail.outbox) == 2 and "are you around?" not in mail.outbox[1].body
 
 
@@ -441,9 +446,7 @@ def test_a_mail_server_failure_leaves_the_messages_for_the_next_email(people, ma
     run_passes()
     monkeypatch.undo()
     send(people["alice"], people["dm"], "hello?")
-    run_passes()
-    minutes_pass(11)
-    run_passes()
+    email_after_the_delay()
     (email,) = mail.outbox
     assert "are you around?" in email.body and "hello?" in email.body
 
@@ -455,16 +458,12 @@ def test_only_a_verified_address_gets_emails_where_addresses_are_verified(people
     settings.ACCOUNT_EMAIL_VERIFICATION = "optional"
     address = EmailAddress.objects.create(user=people["bob"], email="bob@example.com", primary=True, verified=False)
     send(people["alice"], people["dm"], "are you around?")
-    run_passes()
-    minutes_pass(11)
-    run_passes()
+    email_after_the_delay()
     assert mail.outbox == []
     address.verified = True
     address.save()
     send(people["alice"], people["dm"], "now?")
-    run_passes()
-    minutes_pass(11)
-    run_passes()
+    email_after_the_delay()
     assert [m.to for m in mail.outbox] == [["bob@example.com"]]
 
 
@@ -474,9 +473,7 @@ def test_the_email_speaks_the_persons_language(people, mailbox):
 
     Profile.objects.create(user=people["bob"], language="zh-hans")
     send(people["alice"], people["dm"], "在吗")
-    run_passes()
-    minutes_pass(11)
-    run_passes()
+    email_after_the_delay()
     (email,) = mail.outbox
     assert "条消息" in email.subject and "在吗" in email.body
 
@@ -484,9 +481,7 @@ def test_the_email_speaks_the_persons_language(people, mailbox):
 @pytest.mark.django_db(transaction=True)
 def test_the_unsubscribe_link_turns_the_emails_off(people, mailbox):
     send(people["alice"], people["dm"], "are you around?")
-    run_passes()
-    minutes_pass(11)
-    run_passes()
+    email_after_the_delay()
     link = mail.outbox[0].extra_headers["List-Unsubscribe"].strip("<>").removeprefix("https://chat.example")
     anonymous = Client(enforce_csrf_checks=True)
     assert "Stop these emails" in anonymous.get(link).content.decode()
@@ -495,9 +490,7 @@ def test_the_unsubscribe_link_turns_the_emails_off(people, mailbox):
     assert NotificationSettings.objects.get(user=people["bob"]).email_after == 0
     assert anonymous.get(link[:-3] + "xyz/").status_code == 404
     send(people["alice"], people["dm"], "hello?")
-    run_passes()
-    minutes_pass(11)
-    run_passes()
+    email_after_the_delay()
     assert len(mail.outbox) == 1
 
 

@@ -23,7 +23,7 @@ def excerpt(message: Message) -> str:
     """The message as one line of plain text, or, for files alone, their names."""
     text = re.sub(r"\s+", " ", html.unescape(strip_tags(message.html))).strip()
     if not text:
-        files = getattr(message, "loaded_files", None) or list(message.attachments.all())
+        files = message.files
         text = "📎 " + pgettext("between names in a list", ", ").join(f.name for f in files) if files else ""
     return Truncator(text).chars(EXCERPT)
 
@@ -61,12 +61,13 @@ def notice(room: Room, alerts: list[Alert], *, silent: bool = False) -> dict:
 
 
 def test_notice() -> dict:
+    line = gettext("This is a test notification. Notifications reach this device.")
     return {
         "title": "Roomcast",
-        "line": gettext("This is a test notification. Notifications reach this device."),
+        "line": line,
         "many": "",
         "count": 1,
-        "body": gettext("This is a test notification. Notifications reach this device."),
+        "body": line,
         "url": reverse("rooms:notifications"),
         "tag": "test",
         "silent": False,

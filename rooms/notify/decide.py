@@ -98,33 +98,29 @@ def alerts(room: Room, messages: Iterable[Message], watching: set[int]) -> Decis
     listening = {u for u, (level, _) in members.items() if everyone or level == Membership.Involvement.EVERYTHING}
     found, hits = [], []
     for message in messages:
-        hits += [(u, message) for u, p in patterns.items() if u != message.author_id and p.search(message.body)]
-        for user_id in listening | mentioned[message.pk] | patterns.keys():
+        # Each keyword searched once per message: the hits are stored, and they are a reason to alert.
+        keyed = [u for u, p in patterns.items() if u != message.author_id and p.search(message.body)]
+        hits += [(u, message) for u in keyed]
+        for user_id in listening | mentioned[message.pk] | set(keyed):
             if user_id == message.author_id or user_id in watching:
                 continue
             involvement, read = members.get(user_id, (Membership.Involvement.MENTIONS, 0))
             if involvement == Membership.Involvement.NOTHING or read >= message.seq:
                 continue
-            if (reason := _reason(room, message, user_id, involvement, mentioned, patterns)) is not None:
+            if (reason := _reason(room, user_id, involvement, mentioned[message.pk], keyed)) is not None:
                 found.append(Alert(user_id, message, reason))
     if found and (barred_now := barred({a.user_id for a in found})):  # asked of those alerted only
         found = [a for a in found if a.user_id not in barred_now]
     return Decision(found, hits)
 
 
-def _reason(
-    room: Room,
-    message: Message,
-    user_id: int,
-    involvement: str,
-    mentioned: dict[int, set[int]],
-    patterns: dict[int, re.Pattern],
-) -> Reason | None:
+def _reason(room: Room, user_id: int, involvement: str, named: set[int], keyed: list[int]) -> Reason | None:
+    """Why a message alerts the person: `named` are those it mentions, `keyed` those whose keyword it has."""
     if room.kind in Room.CONVERSATIONS:
         return Reason.DIRECT
-    if user_id in mentioned.get(message.pk, ()):
+    if user_id in named:
         return Reason.MENTION
-    if (pattern := patterns.get(user_id)) is not None and pattern.search(message.body):
+    if user_id in keyed:
         return Reason.KEYWORD
     if involvement == Membership.Involvement.EVERYTHING:
         return Reason.EVERYTHING

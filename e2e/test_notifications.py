@@ -104,3 +104,16 @@ def test_permission_is_asked_from_the_button_never_on_load(new_context, make_use
     assert page.evaluate("() => Notification.permission") == "default"  # loading asked nothing
     expect(page.locator("#device-state")).to_have_text("Notifications are off for this device.")
     expect(page.get_by_role("button", name="Turn on notifications on this device")).to_be_visible()
+
+
+def test_a_page_that_cannot_be_reached_shows_the_offline_page(new_context, make_user):
+    make_user("bob")
+    page = person(new_context, "bob")
+    controlled(page)  # the service worker installed, with the offline page and its style sheet
+    page.context.set_offline(True)
+    page.goto("/people/")
+    expect(page.get_by_role("heading", name="You are offline")).to_be_visible()
+    assert page.evaluate("getComputedStyle(document.body).fontFamily") != "Times New Roman"  # styled, from the cache
+    page.context.set_offline(False)
+    page.get_by_role("link", name="Try again").click()
+    expect(page.get_by_role("heading", name="Rooms", level=1)).to_be_visible()
